@@ -1,0 +1,151 @@
+"""Fixtures: real PostgreSQL, Redis, moto's S3 server and RQ worker processes, shared by the suite."""
+
+import os
+import random
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from tests import services
+from tests.factories import Person, make_user
+from webapp import create_app
+from webapp.extensions import db
+from webapp.queue import redis_connection
+from webapp.storage import get_storage
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_ID = uuid.uuid4().hex[:8]
+BUCKET = f"photogate-test-{RUN_ID}"
+
+
+@pytest.fixture(scope="session")
+def service_env(tmp_path_factory) -> Iterator[dict[str, str]]:
+    """The environment every process of the suite (this one, workers, web servers) runs with."""
+    with (
+        services.postgres_server() as postgres,
+        services.database(postgres, f"photogate_test_{RUN_ID}") as database_url,
+        services.redis_server() as redis_url,
+        services.moto_server() as s3_endpoint,
+    ):
+        env = {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url.rsplit("/", 1)[0] + f"/{random.randint(1, 15)}",
+            "QUEUE_NAME": f"photos-{RUN_ID}",
+            "S3_BUCKET": BUCKET,
+            "S3_ENDPOINT_URL": s3_endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "SECRET_KEY": f"test-secret-{RUN_ID}",
+            "PHOTOGATE_INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
+            "JOB_RETRY_INTERVALS": "1,1",
+        }
+        previous = {name: os.environ.get(name) for name in env}
+        os.environ.update(env)
+        boto3.client("s3", endpoint_url=s3_endpoint).create_bucket(Bucket=BUCKET)
+        yield env
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@pytest.fixture(scope="session")
+def app(service_env):
+    app = create_app({"TESTING": True})
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@pytest.fixture(autouse=True)
+def clean_state(request):
+    """Each test starts with empty tables and an empty queue."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        tables = ", ".join(table.name for table in db.metadata.sorted_tables)
+        db.session.execute(text(f"TRUNCATE {tables} CASCADE"))
+        db.session.commit()
+        redis_connection().flushdb()
+        get_storage().delete_prefix("")
+    yield
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def s3(service_env):
+    return boto3.client("s3", endpoint_url=service_env["S3_ENDPOINT_URL"])
+
+
+@pytest.fixture
+def bucket_keys(s3):
+    """The keys now in the test bucket under a prefix."""
+
+    def keys(prefix: str = "") -> list[str]:
+        listing = s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix)
+        return sorted(item["Key"] for item in listing.get("Contents", []))
+
+    return keys
+
+
+@pytest.fixture
+def user(app) -> Person:
+    return make_user(app, "owner@example.com")
+
+
+@pytest.fixture
+def other_user(app) -> Person:
+    return make_user(app, "someone-else@example.com")
+
+
+@pytest.fixture
+def token(user) -> str:
+    return user.token
+
+
+@pytest.fixture
+def auth_headers(token) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def start_worker(env: dict[str, str], extra: dict[str, str] | None = None) -> subprocess.Popen:
+    """A real `python -m workers` process on the suite's queue."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "workers"],
+        cwd=ROOT,
+        env={**os.environ, **env, **(extra or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def worker(service_env) -> Iterator[subprocess.Popen]:
+    """One RQ worker process for the session, processing real jobs."""
+    process = start_worker(service_env)
+    yield process
+    stop(process)

@@ -1,0 +1,68 @@
+"""`make run`'s command with no configuration at all: SQLite, local disk, its own Redis, web and worker."""
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from tests.factories import image_bytes, wait_for
+from tests.services import free_port, wait_until
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIGURATION = ("DATABASE_URL", "REDIS_URL", "S3_BUCKET", "S3_ENDPOINT_URL", "SECRET_KEY", "QUEUE_NAME")
+
+
+@pytest.fixture
+def embedded(tmp_path):
+    """`flask --app wsgi up` in a fresh instance folder, stopped with Ctrl-C (SIGINT to its group)."""
+    env = {name: value for name, value in os.environ.items() if name not in CONFIGURATION}
+    env |= {"PHOTOGATE_INSTANCE_PATH": str(tmp_path), "PORT": str(free_port())}
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    process = subprocess.Popen([*flask, "up"], cwd=ROOT, env=env, start_new_session=True)
+    base = f"http://127.0.0.1:{env['PORT']}"
+    wait_until(lambda: urllib.request.urlopen(base + "/login", timeout=2), 60, "photogate")
+    created = subprocess.run(
+        [*flask, "users", "create", "me@example.com"], cwd=ROOT, env=env, capture_output=True
+    )
+    yield base, created.stdout.decode().strip().splitlines()[-1], tmp_path, process
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(30)
+
+
+def _api(base: str, token: str, path: str, body: bytes | None = None, content_type: str = "") -> dict:
+    request = urllib.request.Request(base + path, data=body, headers={"Authorization": f"Bearer {token}"})
+    if content_type:
+        request.add_header("Content-Type", content_type)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def test_a_photo_is_processed_with_no_configuration_and_ctrl_c_stops_everything(embedded):
+    base, token, instance, process = embedded
+    boundary, body = encode_multipart({"file": FileStorage(io.BytesIO(image_bytes()), filename="a.jpg")})
+    accepted = _api(base, token, "/api/photos/upload", body, f"multipart/form-data; boundary={boundary}")
+
+    photo = wait_for(
+        lambda: (
+            (p := _api(base, token, f"/api/photos/{accepted['session_id']}"))["status"] == "completed" and p
+        )
+    )
+    assert (instance / "photogate.db").exists()
+    stored = sorted(
+        p.relative_to(instance / "storage").as_posix() for p in (instance / "storage").rglob("*.*")
+    )
+    assert stored == sorted(image["key"] for image in photo["images"])
+
+    os.killpg(process.pid, signal.SIGINT)
+    assert process.wait(30) == 0
+    with pytest.raises(ProcessLookupError):
+        os.killpg(process.pid, 0)  # nothing of the group is left: web, worker and Redis all stopped

@@ -1,0 +1,29 @@
+"""Transient errors are retried with backoff by real workers; when retries run out the photo ends failed."""
+
+import pytest
+
+from tests import services
+from tests.conftest import start_worker, stop
+from tests.factories import image_bytes, upload, wait_until_terminal
+
+
+@pytest.fixture
+def queue_with_unreachable_storage(app, service_env, monkeypatch):
+    """A queue served by a worker whose S3 endpoint does not answer."""
+    queue = f"{service_env['QUEUE_NAME']}-unreachable"
+    monkeypatch.setitem(app.config, "QUEUE_NAME", queue)
+    dead_endpoint = f"http://127.0.0.1:{services.free_port()}"
+    process = start_worker(service_env, {"QUEUE_NAME": queue, "S3_ENDPOINT_URL": dead_endpoint})
+    yield queue
+    stop(process)
+
+
+def test_a_photo_whose_storage_stays_down_ends_failed_after_its_retries(
+    app, client, user, queue_with_unreachable_storage
+):
+    session_id = upload(client, user.headers, image_bytes()).get_json()["session_id"]
+
+    assert wait_until_terminal(app, session_id, timeout=90) == "failed"
+    photo = client.get(f"/api/photos/{session_id}", headers=user.headers).get_json()
+    assert photo["error"].startswith("Processing failed after every retry: StorageUnavailable")
+    assert [image["kind"] for image in photo["images"]] == ["original"]

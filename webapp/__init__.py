@@ -1,0 +1,55 @@
+"""photogate: photo intake and content moderation."""
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from webapp import auth, cli
+from webapp.config import settings_from_environment
+from webapp.extensions import csrf, db, login_manager, migrate
+from webapp.queue import init_queue
+from webapp.storage import init_storage
+from webapp.views import register_blueprints
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app from the environment (embedded defaults) and `overrides`."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=os.environ.get("PHOTOGATE_INSTANCE_PATH", str(ROOT / "instance")),
+    )
+    app.config.update(settings_from_environment(Path(app.instance_path)))
+    app.config.update(overrides or {})
+    logging.basicConfig(
+        level=app.config.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    init_storage(app)
+    init_queue(app)
+    auth.init_app(app)
+    register_blueprints(app)
+    cli.register(app)
+    return app
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """SQLite enforces foreign keys only when asked; WAL lets the worker write while pages read."""
+    if type(dbapi_connection).__module__ == "sqlite3":
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()

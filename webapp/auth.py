@@ -1,0 +1,86 @@
+"""Who is asking: a browser session (cookie + CSRF) or an API token (Authorization: Bearer)."""
+
+import functools
+import uuid
+
+from flask import Flask, request
+from flask_login import current_user
+
+from webapp.errors import AppError, Forbidden
+from webapp.extensions import csrf, db, login_manager
+from webapp.models import User
+from webapp.services.users import user_for_token
+
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class NotAuthenticated(AppError):
+    code = "not_authenticated"
+    status = 401
+    message = "Log in, or send an API token as 'Authorization: Bearer <token>'."
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.user_loader(_load_user)
+    login_manager.request_loader(_user_from_bearer_token)
+    app.before_request(_protect_cookie_sessions_from_csrf)
+
+
+def _load_user(user_id: str) -> User | None:
+    # A request that carries a token is authenticated by the token alone, never by a cookie
+    # alongside it, so skipping the CSRF check for token requests cannot be abused.
+    if _bearer_token() is not None:
+        return _user_from_bearer_token(request)
+    try:
+        return db.session.get(User, uuid.UUID(user_id))
+    except ValueError:
+        return None
+
+
+def _bearer_token() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _user_from_bearer_token(_request) -> User | None:
+    token = _bearer_token()
+    if token is None:
+        return None
+    return user_for_token(token)
+
+
+def _protect_cookie_sessions_from_csrf() -> None:
+    """A bearer token cannot be sent by another site; a cookie can, so cookie requests need the token.
+
+    An API request with neither is left to answer 401; forms (the login form too) always need it.
+    """
+    if request.method not in UNSAFE_METHODS or _bearer_token() is not None:
+        return
+    if request.path.startswith("/api/") and not current_user.is_authenticated:
+        return
+    csrf.protect()
+
+
+def api_login_required(view):
+    """Like login_required, but answers a JSON 401 instead of redirecting to the login page."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            raise NotAuthenticated()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def admin_required(view):
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            raise NotAuthenticated()
+        if not current_user.is_admin:
+            raise Forbidden()
+        return view(*args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,50 @@
+"""Command line: `flask --app wsgi users ...` and `flask --app wsgi up` (API.md, README.md)."""
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from webapp.errors import AppError
+from webapp.services import users as user_service
+
+users = AppGroup("users", help="Create users and API tokens.")
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--admin", is_flag=True, help="May see and review everything.")
+@click.option("--password", help="Lets the user log in to the pages; without it, API only.")
+def create_user(email: str, admin: bool, password: str | None) -> None:
+    """Create a user; the last line printed is a new API token."""
+    try:
+        user = user_service.create_user(email, password=password, is_admin=admin)
+    except AppError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"Created {'admin' if user.is_admin else 'user'} {user.email}.")
+    click.echo(user_service.issue_token(user))
+
+
+@users.command("token")
+@click.argument("email")
+def new_token(email: str) -> None:
+    """Print a new API token for an existing user (last line)."""
+    user = user_service.find_user(email)
+    if user is None:
+        raise click.ClickException(f"No user with the email {email}.")
+    click.echo(user_service.issue_token(user))
+
+
+@click.command("up")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", envvar="PORT", default=5000, show_default=True)
+@click.option("--workers", "worker_count", envvar="WORKERS", default=1, show_default=True)
+def up(host: str, port: int, worker_count: int) -> None:
+    """Run everything on this machine: Redis if none is configured, migrations, web and workers."""
+    from webapp.embedded import run_everything
+
+    run_everything(host, port, worker_count)
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(users)
+    app.cli.add_command(up)

@@ -1,0 +1,304 @@
+"""Upload validation and photo derivatives: pure functions over bytes and file objects.
+
+`inspect_upload` decides from content alone whether an upload is an image we accept.
+`make_derivatives` turns an accepted image into the renditions we store: a JPEG thumbnail of
+the original, the processed AVIF (oriented, sRGB, stripped of metadata) and its JPEG thumbnail.
+"""
+
+import hashlib
+import io
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from typing import BinaryIO
+
+from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
+
+# Pillow format name -> (file extension, content type) of every format we accept.
+FORMATS = {
+    "JPEG": ("jpg", "image/jpeg"),
+    "PNG": ("png", "image/png"),
+    "WEBP": ("webp", "image/webp"),
+    "GIF": ("gif", "image/gif"),
+}
+
+_HASH_CHUNK = 1024 * 1024
+# A JPEG is decoded straight at 1/2, 1/4 or 1/8 scale when that still leaves at least this share of
+# max_side: a 4000 px photo then decodes at 2000 px and needs no resample at all.
+_DCT_MIN_FRACTION = 0.9
+# Box-reduce by an integer factor, then LANCZOS over the last gap: near LANCZOS quality, much faster.
+_REDUCING_GAP = 3.0
+_ORIENTATION_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+class InvalidImage(Exception):
+    """An upload that is not an image we accept.
+
+    `code` is a snake_case name for machines, `status` the HTTP status to answer with and
+    `message` a sentence for a person.
+    """
+
+    code = "invalid_image"
+    status = 422
+    message = "The file is not an image we can accept."
+
+    def __init__(self, message: str | None = None) -> None:
+        if message is not None:
+            self.message = message
+        super().__init__(self.message)
+
+
+class EmptyFile(InvalidImage):
+    """The upload has no bytes at all."""
+
+    code = "empty_file"
+    status = 422
+    message = "The file is empty."
+
+
+class UnsupportedImage(InvalidImage):
+    """The upload is not an image, or is one in a format we do not take."""
+
+    code = "unsupported_image"
+    status = 415
+    message = "The file is not a JPEG, PNG, WebP or GIF image."
+
+
+class CorruptImage(InvalidImage):
+    """The upload looks like an accepted image but cannot be fully decoded."""
+
+    code = "corrupt_image"
+    status = 422
+    message = "The image is damaged or incomplete and cannot be read."
+
+
+class TooManyPixels(InvalidImage):
+    """The image has more pixels than we are willing to decode."""
+
+    code = "too_many_pixels"
+    status = 422
+    message = "The image has too many pixels."
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What an accepted upload is: its format, stored dimensions, content hash and byte size."""
+
+    format: str
+    extension: str
+    content_type: str
+    width: int
+    height: int
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """One encoded output image."""
+
+    data: bytes
+    content_type: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Derivatives:
+    """Everything made from one photo; `pixels` is the image the processed AVIF was encoded from."""
+
+    thumbnail_original: Rendition
+    processed: Rendition
+    thumbnail_processed: Rendition
+    pixels: Image.Image
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """Sizes and encoder settings of the derivatives."""
+
+    max_side: int = 2048
+    thumbnail_side: int = 320
+    # Chosen with `bench/pipeline.py --alternatives`: past q60 each +10 costs 1.5-2x more bytes per dB
+    # gained than the step before, and q60 runs at ~4.8 photos/s per core against a target of 3.
+    avif_quality: int = 60
+    # libavif caps aom's cpu-used at 9, so speed 10 writes identical bytes. Speed 8 saves 7-23 % of the
+    # bytes but takes ~2x the CPU per photo and falls below 3 photos/s per core.
+    avif_speed: int = 9
+    jpeg_quality: int = 85
+
+
+def inspect_upload(stream: BinaryIO, *, max_pixels: int) -> ImageInfo:
+    """Check by content that `stream` is an image we accept and describe it.
+
+    Raises an InvalidImage subclass otherwise. The stream is left at position 0.
+    """
+    sha256, size = _digest(stream)
+    if size == 0:
+        raise EmptyFile()
+    try:
+        with _as_invalid_image(), Image.open(stream, formats=list(FORMATS)) as im:
+            if im.width * im.height > max_pixels:
+                raise TooManyPixels()
+            im.load()
+            image_format, width, height = im.format, im.width, im.height
+    finally:
+        stream.seek(0)
+    extension, content_type = FORMATS[image_format]
+    return ImageInfo(image_format, extension, content_type, width, height, sha256, size)
+
+
+def make_derivatives(data: bytes, settings: RenderSettings = RenderSettings()) -> Derivatives:
+    """Decode an accepted image once and render its thumbnails and processed AVIF from memory."""
+    pixels = _prepare(data, settings.max_side)
+    # Both thumbnails show the same oriented pixels, so one encode serves both.
+    thumbnail = _encode_jpeg(_fit(pixels, settings.thumbnail_side), settings.jpeg_quality)
+    return Derivatives(
+        thumbnail_original=thumbnail,
+        processed=_encode_avif(pixels, settings),
+        thumbnail_processed=thumbnail,
+        pixels=pixels,
+    )
+
+
+def _digest(stream: BinaryIO) -> tuple[str, int]:
+    """Return the sha256 hex digest and byte count of the whole stream."""
+    stream.seek(0)
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := stream.read(_HASH_CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
+    stream.seek(0)
+    return digest.hexdigest(), size
+
+
+@contextmanager
+def _as_invalid_image() -> Iterator[None]:
+    """Turn what Pillow raises while opening or decoding into the InvalidImage it means."""
+    with warnings.catch_warnings():
+        # Pillow only warns between 1x and 2x MAX_IMAGE_PIXELS; its security guide says to refuse.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            yield
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise TooManyPixels() from exc
+        except UnidentifiedImageError as exc:
+            raise UnsupportedImage() from exc
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise CorruptImage() from exc
+
+
+def _prepare(data: bytes, max_side: int) -> Image.Image:
+    """Decode the first frame at most max_side on its longest side: oriented, sRGB, RGB(A), no metadata."""
+    with _as_invalid_image():
+        source = Image.open(io.BytesIO(data), formats=list(FORMATS))
+        _request_dct_scaling(source, max_side)
+        source.load()
+    orientation = source.getexif().get(ExifTags.Base.Orientation, 1)
+    icc_profile = source.info.get("icc_profile")
+    im = _to_srgb(_fit(_to_eight_bit(source), max_side), icc_profile)
+    if orientation in _ORIENTATION_TRANSPOSE:
+        im = im.transpose(_ORIENTATION_TRANSPOSE[orientation])
+    # Detach from the decoder: it would keep the upload's bytes alive, and the AVIF encoder saves
+    # every frame of an animated source it is given.
+    pixels = im.copy() if im is source else im
+    # Encoders re-use info (JPEG its comment, AVIF its ICC profile), so nothing of the source may stay.
+    pixels.info = {}
+    return pixels
+
+
+def _request_dct_scaling(im: Image.Image, max_side: int) -> None:
+    """Ask the JPEG decoder for the smallest 1/2, 1/4 or 1/8 scale that keeps enough pixels."""
+    if im.format != "JPEG":
+        return
+    longest = max(im.size)
+    for scale in (8, 4, 2):
+        if longest / scale >= _DCT_MIN_FRACTION * max_side:
+            # draft() picks the largest scale whose result still covers the size asked for.
+            im.draft(None, (max(1, im.width // scale), max(1, im.height // scale)))
+            return
+
+
+def _to_eight_bit(im: Image.Image) -> Image.Image:
+    """Return the image in a mode that resamples well: RGB, RGBA, L, LA or CMYK (CMYK waits for ICC)."""
+    if im.mode in ("RGB", "RGBA", "L", "LA", "CMYK"):
+        return im
+    if im.mode == "1":
+        return im.convert("L")
+    if im.mode.startswith("I"):
+        # 16-bit greys: a plain convert clips everything above 255 to white, so scale instead.
+        return im.convert("I").point(lambda value: value / 257).convert("L")
+    return im.convert("RGBA" if im.has_transparency_data else "RGB")
+
+
+def _fit(im: Image.Image, side: int) -> Image.Image:
+    """Return the image fitted within side x side; never upscale."""
+    if max(im.size) <= side:
+        return im
+    return im.resize(_fitted_size(im.size, side), Image.Resampling.LANCZOS, reducing_gap=_REDUCING_GAP)
+
+
+def _fitted_size(size: tuple[int, int], side: int) -> tuple[int, int]:
+    """Return the largest size with the same aspect ratio that fits within side x side."""
+    width, height = size
+    ratio = side / max(width, height)
+    return max(1, round(width * ratio)), max(1, round(height * ratio))
+
+
+def _to_srgb(im: Image.Image, icc_profile: bytes | None) -> Image.Image:
+    """Return the image as sRGB RGB, or RGBA when it has alpha, honouring an embedded ICC profile."""
+    mode = "RGBA" if im.mode in ("RGBA", "LA") else "RGB"
+    source_profile = _foreign_profile(icc_profile)
+    if source_profile is not None:
+        try:
+            return ImageCms.profileToProfile(im, source_profile, _srgb_profile(), outputMode=mode)
+        except ImageCms.PyCMSError:
+            pass  # a profile that does not fit the pixels (say CMYK for RGB): keep the plain conversion
+    return im if im.mode == mode else im.convert(mode)
+
+
+def _foreign_profile(icc_profile: bytes | None) -> ImageCms.ImageCmsProfile | None:
+    """Return the embedded profile if it is readable and not already sRGB."""
+    if not icc_profile:
+        return None
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+        description = ImageCms.getProfileDescription(profile)
+    except (ImageCms.PyCMSError, OSError):
+        return None  # an unreadable profile is no reason to refuse the photo
+    return None if "srgb" in description.lower() else profile
+
+
+@cache
+def _srgb_profile() -> ImageCms.ImageCmsProfile:
+    """The built-in sRGB profile, made once per process."""
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def _encode_jpeg(im: Image.Image, quality: int) -> Rendition:
+    """Encode as JPEG, flattening any transparency onto white."""
+    if im.mode == "RGBA":
+        flat = Image.new("RGB", im.size, "white")
+        flat.paste(im, mask=im.getchannel("A"))
+        im = flat
+    buffer = io.BytesIO()
+    im.save(buffer, "JPEG", quality=quality, optimize=True)
+    return Rendition(buffer.getvalue(), "image/jpeg", im.width, im.height)
+
+
+def _encode_avif(im: Image.Image, settings: RenderSettings) -> Rendition:
+    """Encode as AVIF on one thread: we run one worker process per core."""
+    buffer = io.BytesIO()
+    im.save(buffer, "AVIF", quality=settings.avif_quality, speed=settings.avif_speed, max_threads=1)
+    return Rendition(buffer.getvalue(), "image/avif", im.width, im.height)

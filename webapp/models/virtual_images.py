@@ -1,0 +1,50 @@
+"""What a person uploaded, as moderation sees it: one per photo, its bytes under its session."""
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.extensions import db
+from webapp.models.photos import PhotoSession
+from webapp.models.types import JsonDocument, utcnow, value_enum
+
+
+class ModerationStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    FLAGGED = "flagged"
+    REJECTED = "rejected"
+    ERROR = "error"
+
+
+class VirtualImage(db.Model):
+    __tablename__ = "virtual_images"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("photo_processing_sessions.session_id", ondelete="CASCADE"), unique=True
+    )
+    # Display only: never used to build a storage key, always escaped when shown.
+    original_filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    moderation_status: Mapped[ModerationStatus] = mapped_column(
+        value_enum(ModerationStatus, "moderation_status"),
+        default=ModerationStatus.PENDING,
+        index=True,
+    )
+    is_nsfw: Mapped[bool | None]
+    # The moderation provider's whole answer, in Rekognition's shape.
+    rekognition_data: Mapped[dict | None] = mapped_column(JsonDocument)
+    model_version: Mapped[str | None] = mapped_column(String(100))
+    source: Mapped[str | None] = mapped_column(String(20))
+    provider: Mapped[str | None] = mapped_column(String(30))
+    moderation_error: Mapped[str | None] = mapped_column(Text)
+    reviewed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    session: Mapped[PhotoSession] = relationship()

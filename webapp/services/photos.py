@@ -1,0 +1,127 @@
+"""Reading photos: owner-checked lookups, listings and the API's description of a session."""
+
+import uuid
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from webapp.errors import NotFound
+from webapp.extensions import db
+from webapp.models import PhotoSession, S3Image, User, VirtualImage
+from webapp.storage import get_storage
+
+
+@dataclass(frozen=True)
+class PhotoPage:
+    sessions: list[PhotoSession]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def visible_sessions(viewer: User):
+    """A select of the sessions `viewer` may see: their own, or all for an admin."""
+    query = select(PhotoSession)
+    return query if viewer.is_admin else query.where(PhotoSession.owner_id == viewer.id)
+
+
+def find_session(viewer: User, session_id: str | uuid.UUID) -> PhotoSession:
+    """The session, if it exists and `viewer` may see it; NotFound otherwise (never 'not yours')."""
+    try:
+        session_id = uuid.UUID(str(session_id))
+    except ValueError:
+        raise NotFound() from None
+    query = visible_sessions(viewer).where(PhotoSession.session_id == session_id)
+    session = db.session.scalar(query.options(selectinload(PhotoSession.images)))
+    if session is None:
+        raise NotFound()
+    return session
+
+
+def list_sessions(viewer: User, page: int = 1, per_page: int = 24) -> PhotoPage:
+    """The viewer's photos, newest first."""
+    page = max(page, 1)
+    total = db.session.scalar(select(func.count()).select_from(visible_sessions(viewer).subquery()))
+    query = (
+        visible_sessions(viewer)
+        .options(selectinload(PhotoSession.images))
+        .order_by(PhotoSession.created_at.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return PhotoPage(list(db.session.scalars(query)), page, per_page, total)
+
+
+def virtual_image_of(session: PhotoSession) -> VirtualImage | None:
+    return db.session.scalar(select(VirtualImage).where(VirtualImage.session_id == session.session_id))
+
+
+def virtual_images_of(sessions: list[PhotoSession]) -> dict[uuid.UUID, VirtualImage]:
+    """The virtual image of each session, by session id, in one query."""
+    ids = [session.session_id for session in sessions]
+    rows = db.session.scalars(select(VirtualImage).where(VirtualImage.session_id.in_(ids)))
+    return {row.session_id: row for row in rows}
+
+
+def image_url(image: S3Image) -> str:
+    """A short-lived URL the browser can load `image` from."""
+    return get_storage().url(image.key, current_app.config["IMAGE_URL_EXPIRES"])
+
+
+def describe_image(image: S3Image) -> dict:
+    return {
+        "image_id": str(image.image_id),
+        "kind": image.kind.value,
+        "key": image.key,
+        "url": image_url(image),
+        "content_type": image.content_type,
+        "width": image.width,
+        "height": image.height,
+        "bytes": image.bytes,
+    }
+
+
+def describe_moderation(virtual_image: VirtualImage | None) -> dict | None:
+    if virtual_image is None:
+        return None
+    data = virtual_image.rekognition_data or {}
+    return {
+        "virtual_image_id": str(virtual_image.id),
+        "status": virtual_image.moderation_status.value,
+        "is_nsfw": virtual_image.is_nsfw,
+        "labels": data.get("ModerationLabels", []),
+        "model_version": virtual_image.model_version,
+        "source": virtual_image.source,
+    }
+
+
+def describe_session(session: PhotoSession) -> dict:
+    """The API's view of a photo (API.md, GET /api/photos/<session_id>)."""
+    return {
+        "session_id": str(session.session_id),
+        "status": session.status.value,
+        "original_image_id": _str_or_none(session.original_image_id),
+        "processed_image_id": _str_or_none(session.processed_image_id),
+        "error": session.error,
+        "created_at": iso(session.created_at),
+        "completed_at": iso(session.completed_at),
+        "images": [describe_image(image) for image in session.images],
+        "moderation": describe_moderation(virtual_image_of(session)),
+    }
+
+
+def iso(moment) -> str | None:
+    """ISO 8601 in UTC; SQLite hands back naive datetimes that are UTC already."""
+    if moment is None:
+        return None
+    return moment.isoformat() if moment.tzinfo else moment.isoformat() + "+00:00"
+
+
+def _str_or_none(value) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,110 @@
+"""The worker's pipeline for one photo: derivatives under the photo's prefix, then a terminal state.
+
+Safe to run twice: a terminal session is left alone, keys are fixed per kind, and each derivative
+row is an upsert on (session_id, kind), so a retried or duplicated job makes nothing twice.
+"""
+
+import hashlib
+import logging
+import uuid
+
+from flask import current_app
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy.dialects import postgresql, sqlite
+
+from webapp.extensions import db
+from webapp.imaging import Derivatives, InvalidImage, RenderSettings, Rendition, make_derivatives
+from webapp.models import ImageKind, PhotoSession, S3Image, SessionStatus
+from webapp.models.types import utcnow
+from webapp.storage import ObjectMissing, get_storage
+
+log = logging.getLogger(__name__)
+
+DERIVATIVE_NAMES = {
+    ImageKind.THUMBNAIL_ORIGINAL: "thumbnail_original.jpg",
+    ImageKind.PROCESSED: "processed.avif",
+    ImageKind.THUMBNAIL_PROCESSED: "thumbnail_processed.jpg",
+}
+# Errors that mean the photo itself can never be processed; anything else is retried.
+UNPROCESSABLE = (InvalidImage, UnidentifiedImageError, Image.DecompressionBombError, SyntaxError, ValueError)
+
+
+def process_session(session_id: uuid.UUID) -> None:
+    """Make the photo's thumbnails and processed AVIF and mark it completed, or failed if it cannot be."""
+    session = db.session.get(PhotoSession, session_id)
+    if session is None or session.status.is_terminal:
+        log.info("nothing to do", extra={"session_id": str(session_id)})
+        return
+    session.status = SessionStatus.PROCESSING
+    db.session.commit()
+    original = session.image(ImageKind.ORIGINAL)
+    if original is None:
+        return fail_session(session_id, "The original was never stored.")
+    try:
+        derivatives = make_derivatives(get_storage().get(original.key), render_settings())
+    except ObjectMissing:
+        return fail_session(session_id, "The original is missing from storage.")
+    except UNPROCESSABLE as exc:
+        return fail_session(session_id, f"The photo could not be decoded: {exc}")
+    _store_derivatives(session, derivatives)
+
+
+def render_settings() -> RenderSettings:
+    config = current_app.config
+    return RenderSettings(max_side=config["PROCESSED_MAX_SIDE"], thumbnail_side=config["THUMBNAIL_SIDE"])
+
+
+def _store_derivatives(session: PhotoSession, derivatives: Derivatives) -> None:
+    renditions = {
+        ImageKind.THUMBNAIL_ORIGINAL: derivatives.thumbnail_original,
+        ImageKind.PROCESSED: derivatives.processed,
+        ImageKind.THUMBNAIL_PROCESSED: derivatives.thumbnail_processed,
+    }
+    for kind, rendition in renditions.items():
+        key = session.prefix + DERIVATIVE_NAMES[kind]
+        get_storage().put(key, rendition.data, rendition.content_type)
+        _upsert_image(session.session_id, kind, key, rendition)
+    processed = db.session.scalar(
+        db.select(S3Image.image_id).filter_by(session_id=session.session_id, kind=ImageKind.PROCESSED)
+    )
+    session.processed_image_id = processed
+    session.status = SessionStatus.COMPLETED
+    session.error = None
+    session.completed_at = utcnow()
+    db.session.commit()
+
+
+def _upsert_image(session_id: uuid.UUID, kind: ImageKind, key: str, rendition: Rendition) -> None:
+    """Insert the derivative's row, or refresh it if a previous attempt already made one."""
+    values = {
+        "image_id": uuid.uuid4(),
+        "session_id": session_id,
+        "kind": kind,
+        "bucket": get_storage().bucket,
+        "key": key,
+        "content_type": rendition.content_type,
+        "bytes": len(rendition.data),
+        "width": rendition.width,
+        "height": rendition.height,
+        "sha256": hashlib.sha256(rendition.data).hexdigest(),
+        "created_at": utcnow(),
+    }
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(S3Image).values(values)
+    refreshed = {
+        name: statement.excluded[name] for name in ("bytes", "width", "height", "sha256", "content_type")
+    }
+    db.session.execute(statement.on_conflict_do_update(index_elements=["session_id", "kind"], set_=refreshed))
+
+
+def fail_session(session_id: uuid.UUID, reason: str) -> None:
+    """End the session as failed with a reason a person can read (unless it already ended)."""
+    db.session.rollback()
+    session = db.session.get(PhotoSession, session_id)
+    if session is None or session.status.is_terminal:
+        return
+    log.warning("photo failed: %s", reason, extra={"session_id": str(session_id)})
+    session.status = SessionStatus.FAILED
+    session.error = reason
+    session.completed_at = utcnow()
+    db.session.commit()

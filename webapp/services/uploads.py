@@ -1,0 +1,107 @@
+"""Accepting a photo: validate, create the session, store the original under its prefix, enqueue.
+
+The order is the rule from the incident that split a photo over two folders: the session row is
+committed before any byte is stored, and its `session_id` is the prefix of every object.
+"""
+
+import logging
+import os
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from flask import current_app
+from redis.exceptions import RedisError
+
+from webapp.errors import FileTooLarge, ServiceUnavailable
+from webapp.extensions import db
+from webapp.imaging import ImageInfo, inspect_upload
+from webapp.models import ImageKind, PhotoSession, S3Image, User, VirtualImage
+from webapp.queue import enqueue_photo_processing
+from webapp.storage import StorageUnavailable, get_storage
+
+log = logging.getLogger(__name__)
+
+MAX_FILENAME_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class AcceptedPhoto:
+    session_id: uuid.UUID
+    virtual_image_id: uuid.UUID
+    filename: str
+
+
+def accept_photo(owner: User, stream: BinaryIO, filename: str | None) -> AcceptedPhoto:
+    """Validate one uploaded file by its content and make it durable, or raise and keep nothing."""
+    info = _inspect(stream)
+    session = PhotoSession(owner_id=owner.id)
+    db.session.add(session)
+    db.session.commit()
+    try:
+        virtual_image = _store_original(session, stream, info, display_filename(filename))
+        enqueue_photo_processing(session.session_id)
+    except (StorageUnavailable, RedisError) as exc:
+        log.warning("upload refused, backing service down", extra={"session_id": str(session.session_id)})
+        _discard(session)
+        raise ServiceUnavailable() from exc
+    except BaseException:
+        _discard(session)
+        raise
+    return AcceptedPhoto(session.session_id, virtual_image.id, virtual_image.original_filename)
+
+
+def _inspect(stream: BinaryIO) -> ImageInfo:
+    limit = current_app.config["MAX_FILE_BYTES"]
+    size = stream.seek(0, os.SEEK_END)
+    stream.seek(0)
+    if size > limit:
+        raise FileTooLarge(f"The file is {size:,} bytes; the limit is {limit:,} bytes.")
+    return inspect_upload(stream, max_pixels=current_app.config["MAX_IMAGE_PIXELS"])
+
+
+def _store_original(session: PhotoSession, stream: BinaryIO, info: ImageInfo, filename: str) -> VirtualImage:
+    storage = get_storage()
+    key = f"{session.prefix}original.{info.extension}"
+    storage.put(key, stream, info.content_type)
+    original = S3Image(
+        session_id=session.session_id,
+        kind=ImageKind.ORIGINAL,
+        bucket=storage.bucket,
+        key=key,
+        content_type=info.content_type,
+        bytes=info.size,
+        width=info.width,
+        height=info.height,
+        sha256=info.sha256,
+    )
+    virtual_image = VirtualImage(
+        session_id=session.session_id, original_filename=filename, sha256=info.sha256
+    )
+    db.session.add_all([original, virtual_image])
+    db.session.flush()
+    session.original_image_id = original.image_id
+    db.session.commit()
+    return virtual_image
+
+
+def _discard(session: PhotoSession) -> None:
+    """Undo a half-made upload: its objects and its rows. Best effort; the caller re-raises."""
+    db.session.rollback()
+    try:
+        get_storage().delete_prefix(session.prefix)
+    except StorageUnavailable:
+        log.exception(
+            "could not delete objects of a refused upload", extra={"session_id": str(session.session_id)}
+        )
+    db.session.delete(session)
+    db.session.commit()
+
+
+def display_filename(filename: str | None) -> str:
+    """The client's filename, for display only: last path segment, printable, at most 255 characters."""
+    name = unicodedata.normalize("NFC", filename or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    return name[:MAX_FILENAME_LENGTH] or "upload"

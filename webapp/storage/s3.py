@@ -1,0 +1,73 @@
+"""Storage on S3 (or any S3-compatible store) through one boto3 client per process."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import BinaryIO
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from webapp.storage import ObjectMissing, StorageUnavailable
+
+# botocore waits 60 s to connect and retries 5 times by default: an unreachable endpoint would
+# hang an upload for minutes. Fail within seconds and let the caller answer 503 or retry the job.
+CLIENT_CONFIG = Config(
+    connect_timeout=5,
+    read_timeout=30,
+    retries={"mode": "standard", "total_max_attempts": 3},
+    max_pool_connections=16,
+)
+
+
+class S3Storage:
+    def __init__(self, bucket: str, endpoint_url: str | None, region: str):
+        self.bucket = bucket
+        self.client = boto3.session.Session().client(
+            "s3", endpoint_url=endpoint_url, region_name=region, config=CLIENT_CONFIG
+        )
+
+    def put(self, key: str, body: bytes | BinaryIO, content_type: str) -> None:
+        with _unavailable_on_error():
+            if isinstance(body, bytes):
+                self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
+            else:
+                # Streams large originals in parts instead of reading them into memory.
+                self.client.upload_fileobj(body, self.bucket, key, ExtraArgs={"ContentType": content_type})
+
+    def get(self, key: str) -> bytes:
+        with _unavailable_on_error():
+            try:
+                return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            except self.client.exceptions.NoSuchKey as exc:
+                raise ObjectMissing(key) from exc
+
+    def delete_prefix(self, prefix: str) -> None:
+        with _unavailable_on_error():
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+            for page in pages:
+                keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+                if keys:
+                    self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True})
+
+    def url(self, key: str, expires: int) -> str:
+        return self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires
+        )
+
+    def ping(self) -> None:
+        with _unavailable_on_error():
+            self.client.head_bucket(Bucket=self.bucket)
+
+
+@contextmanager
+def _unavailable_on_error() -> Iterator[None]:
+    """Turn connection failures and S3 server errors into StorageUnavailable."""
+    try:
+        yield
+    except BotoCoreError as exc:
+        raise StorageUnavailable(f"S3 did not answer: {exc}") from exc
+    except ClientError as exc:
+        if exc.response["ResponseMetadata"].get("HTTPStatusCode", 500) >= 500:
+            raise StorageUnavailable(f"S3 answered with an error: {exc}") from exc
+        raise

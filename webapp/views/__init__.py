@@ -1,0 +1,54 @@
+"""Blueprints, and the one place that turns errors into JSON for the API or a page for people."""
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from webapp.errors import AppError, ServiceUnavailable
+from webapp.imaging import InvalidImage
+from webapp.services.photos import image_url, iso
+
+
+def register_blueprints(app: Flask) -> None:
+    from webapp.views import api, auth, media, pages
+
+    for module in (auth, pages, api, media):
+        app.register_blueprint(module.blueprint)
+    app.register_error_handler(AppError, _app_error)
+    app.register_error_handler(InvalidImage, _app_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.after_request(_security_headers)
+    app.jinja_env.globals.update(image_url=image_url, iso=iso)
+
+
+def error_response(code: str, message: str, status: int) -> Response:
+    """API.md's error shape for /api/ requests; a small error page for everyone else."""
+    if request.path.startswith("/api/"):
+        response = jsonify(error={"code": code, "message": message})
+    else:
+        response = Response(render_template("pages/error.html", code=code, message=message))
+    response.status_code = status
+    if status == ServiceUnavailable.status:
+        response.headers["Retry-After"] = str(ServiceUnavailable.retry_after)
+    return response
+
+
+def _app_error(error: AppError | InvalidImage) -> Response:
+    return error_response(error.code, error.message, error.status)
+
+
+def _csrf_error(error: CSRFError) -> Response:
+    return error_response("csrf_failed", f"{error.description} Reload the page and try again.", 400)
+
+
+def _http_error(error: HTTPException) -> Response:
+    code = (error.name or "error").lower().replace(" ", "_")
+    return error_response(code, error.description or error.name, error.code or 500)
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response

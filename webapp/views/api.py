@@ -1,0 +1,57 @@
+"""The JSON API (API.md): single-photo upload and status."""
+
+from flask import Blueprint, current_app, jsonify, request
+from flask_login import current_user
+
+from webapp.auth import api_login_required
+from webapp.errors import MissingFile
+from webapp.services import photos, uploads
+
+blueprint = Blueprint("api", __name__, url_prefix="/api")
+
+# Room for the multipart envelope and small fields around the one file.
+FORM_OVERHEAD_BYTES = 64 * 1024
+
+
+@blueprint.post("/photos/upload")
+@api_login_required
+def upload_photo():
+    """Accept one photo (multipart field `file`) and queue its processing."""
+    request.max_content_length = current_app.config["MAX_FILE_BYTES"] + FORM_OVERHEAD_BYTES
+    upload = request.files.get("file")
+    if upload is None:
+        raise MissingFile()
+    accepted = uploads.accept_photo(current_user, upload.stream, upload.filename)
+    body = {
+        "session_id": str(accepted.session_id),
+        "virtual_image_id": str(accepted.virtual_image_id),
+        "status": "pending",
+    }
+    return jsonify(body), 202
+
+
+@blueprint.get("/photos")
+@api_login_required
+def list_photos():
+    """The caller's photos, newest first (`page`, `per_page`)."""
+    page = photos.list_sessions(current_user, _int_arg("page", 1), min(_int_arg("per_page", 50), 200))
+    return jsonify(
+        photos=[photos.describe_session(session) for session in page.sessions],
+        page=page.page,
+        per_page=page.per_page,
+        total=page.total,
+    )
+
+
+@blueprint.get("/photos/<session_id>")
+@api_login_required
+def get_photo(session_id: str):
+    """One photo's status, stored images (with short-lived URLs) and moderation."""
+    return jsonify(photos.describe_session(photos.find_session(current_user, session_id)))
+
+
+def _int_arg(name: str, default: int) -> int:
+    try:
+        return max(1, int(request.args.get(name, default)))
+    except ValueError:
+        return default

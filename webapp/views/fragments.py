@@ -1,0 +1,15 @@
+"""Deciding between a whole page and the fragment htmx asked for."""
+
+from flask import make_response, render_template, request
+from werkzeug.wrappers import Response
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def render_page_or_fragment(page: str, fragment: str, **context) -> Response:
+    """The fragment for an htmx request, the whole page otherwise; caches keep the two apart."""
+    response = make_response(render_template(fragment if is_htmx() else page, **context))
+    response.vary.add("HX-Request")
+    return response

@@ -1,0 +1,74 @@
+"""Pages for people: upload, my photos, and a gallery page per photo."""
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from webapp.errors import AppError, MissingFile
+from webapp.imaging import InvalidImage
+from webapp.services import photos, uploads
+from webapp.views.fragments import render_page_or_fragment
+
+blueprint = Blueprint("pages", __name__)
+
+
+@blueprint.get("/")
+def index():
+    """Start at the upload page."""
+    return redirect(url_for("pages.upload"))
+
+
+@blueprint.get("/upload")
+@login_required
+def upload():
+    """The upload page: file picker and drag-and-drop, a live card per photo."""
+    return render_template("pages/upload.html")
+
+
+@blueprint.post("/upload")
+@login_required
+def upload_file():
+    """Accept one file from the upload page and answer with its card (or a card saying why not)."""
+    request.max_content_length = current_app.config["MAX_FILE_BYTES"] + 64 * 1024
+    upload = request.files.get("file")
+    try:
+        if upload is None:
+            raise MissingFile()
+        accepted = uploads.accept_photo(current_user, upload.stream, upload.filename)
+    except (AppError, InvalidImage) as error:
+        filename = uploads.display_filename(upload.filename if upload else None)
+        html = render_template("partials/photo_card_refused.html", filename=filename, error=error)
+        return html, error.status
+    session = photos.find_session(current_user, accepted.session_id)
+    return _card(session), 202
+
+
+@blueprint.get("/photos")
+@login_required
+def photo_list():
+    """My photos, newest first."""
+    page = photos.list_sessions(current_user, request.args.get("page", 1, type=int))
+    return render_template(
+        "pages/photos.html", page=page, virtual_images=photos.virtual_images_of(page.sessions)
+    )
+
+
+@blueprint.get("/photos/<session_id>")
+@login_required
+def photo(session_id: str):
+    """A photo's gallery page: original and processed side by side, with both thumbnails."""
+    session = photos.find_session(current_user, session_id)
+    context = {"session": session, "virtual_image": photos.virtual_image_of(session)}
+    return render_page_or_fragment("pages/photo.html", "partials/photo_gallery.html", **context)
+
+
+@blueprint.get("/photos/<session_id>/card")
+@login_required
+def photo_card(session_id: str):
+    """One photo's card; it keeps polling itself until the photo is processed or failed."""
+    return _card(photos.find_session(current_user, session_id))
+
+
+def _card(session) -> str:
+    return render_template(
+        "partials/photo_card.html", session=session, virtual_image=photos.virtual_image_of(session)
+    )

@@ -1,0 +1,39 @@
+"""`python -m workers`: an RQ worker (with its scheduler, for retries with backoff) for photogate's queue."""
+
+import argparse
+import os
+
+from rq import Worker
+
+from webapp import create_app
+from webapp.extensions import db
+from webapp.queue import photo_queue, redis_connection
+from workers import jobs
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m workers", description=__doc__)
+    parser.add_argument("--burst", action="store_true", help="Quit once the queue is empty.")
+    parser.add_argument("--name", help="Worker name (default: RQ's own).")
+    args = parser.parse_args(argv)
+
+    app = create_app()
+    with app.app_context():
+        _dispose_pools_in_forked_jobs()
+        worker = Worker(
+            [photo_queue()],
+            connection=redis_connection(),
+            name=args.name,
+            work_horse_killed_handler=jobs.work_horse_killed,
+        )
+        worker.work(burst=args.burst, with_scheduler=True, logging_level=app.config.get("LOG_LEVEL", "INFO"))
+
+
+def _dispose_pools_in_forked_jobs() -> None:
+    """Each job runs in a forked child: it must open its own database connections, not share ours."""
+    engines = list(db.engines.values())
+    os.register_at_fork(after_in_child=lambda: [engine.dispose(close=False) for engine in engines])
+
+
+if __name__ == "__main__":
+    main()
