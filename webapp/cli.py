@@ -1,5 +1,7 @@
 """Command line: `flask --app wsgi users ...` and `flask --app wsgi up` (API.md, README.md)."""
 
+import os
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -37,7 +39,9 @@ def new_token(email: str) -> None:
 @click.command("up")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", envvar="PORT", default=5000, show_default=True)
-@click.option("--workers", "worker_count", envvar="WORKERS", default=1, show_default=True)
+@click.option(
+    "--workers", "worker_count", envvar="WORKERS", default=os.cpu_count() or 1, help="Default: one per core."
+)
 def up(host: str, port: int, worker_count: int) -> None:
     """Run everything on this machine: Redis if none is configured, migrations, web and workers."""
     from webapp.embedded import run_everything

@@ -148,10 +148,15 @@ def inspect_upload(stream: BinaryIO, *, max_pixels: int) -> ImageInfo:
         raise EmptyFile()
     try:
         with _as_invalid_image(), Image.open(stream, formats=list(FORMATS)) as im:
-            if im.width * im.height > max_pixels:
-                raise TooManyPixels()
-            im.load()
             image_format, width, height = im.format, im.width, im.height
+            # Never above Pillow's own bomb threshold: its warning filter is process-global and
+            # another thread may reset it, so this check must catch those images by itself.
+            if width * height > min(max_pixels, Image.MAX_IMAGE_PIXELS):
+                raise TooManyPixels()
+            if im.format == "JPEG":
+                # Decoding at 1/8 scale still reads every byte (a truncated file fails) with 1/64 the memory.
+                im.draft(None, (max(1, im.width // 8), max(1, im.height // 8)))
+            im.load()
     finally:
         stream.seek(0)
     extension, content_type = FORMATS[image_format]

@@ -9,7 +9,6 @@ import logging
 import uuid
 
 from flask import current_app
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp.extensions import db
@@ -25,8 +24,6 @@ DERIVATIVE_NAMES = {
     ImageKind.PROCESSED: "processed.avif",
     ImageKind.THUMBNAIL_PROCESSED: "thumbnail_processed.jpg",
 }
-# Errors that mean the photo itself can never be processed; anything else is retried.
-UNPROCESSABLE = (InvalidImage, UnidentifiedImageError, Image.DecompressionBombError, SyntaxError, ValueError)
 
 
 def process_session(session_id: uuid.UUID) -> None:
@@ -44,8 +41,9 @@ def process_session(session_id: uuid.UUID) -> None:
         derivatives = make_derivatives(get_storage().get(original.key), render_settings())
     except ObjectMissing:
         return fail_session(session_id, "The original is missing from storage.")
-    except UNPROCESSABLE as exc:
-        return fail_session(session_id, f"The photo could not be decoded: {exc}")
+    except InvalidImage as exc:
+        # The photo itself can never be processed; anything else raised here is retried.
+        return fail_session(session_id, f"The photo could not be processed: {exc.message}")
     _store_derivatives(session, derivatives)
 
 
