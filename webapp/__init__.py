@@ -13,6 +13,7 @@ from webapp.config import settings_from_environment
 from webapp.extensions import csrf, db, login_manager, migrate
 from webapp.queue import init_queue
 from webapp.storage import init_storage
+from webapp.uploaded_files import DiskBackedRequest
 from webapp.views import register_blueprints
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +27,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
         instance_path=os.environ.get("PHOTOGATE_INSTANCE_PATH", str(ROOT / "instance")),
     )
+    app.request_class = DiskBackedRequest
     app.config.update(settings_from_environment(Path(app.instance_path)))
     app.config.update(overrides or {})
     logging.basicConfig(

@@ -60,6 +60,14 @@ def settings_from_environment(instance_path: Path) -> dict:
         "JOB_RETRY_INTERVALS": [
             int(s) for s in os.environ.get("JOB_RETRY_INTERVALS", "5,30,120").split(",") if s.strip()
         ],
+        "MODERATION_PROVIDER": os.environ.get("MODERATION_PROVIDER", "local"),
+        "MODERATION_REJECT": os.environ.get("MODERATION_REJECT", ""),
+        "MODERATION_FLAG": os.environ.get("MODERATION_FLAG", ""),
+        "MODERATION_MIN_CONFIDENCE": float(os.environ.get("MODERATION_MIN_CONFIDENCE", 50)),
+        "REKOGNITION_REGION": os.environ.get("REKOGNITION_REGION") or None,
+        "REKOGNITION_ENDPOINT_URL": os.environ.get("REKOGNITION_ENDPOINT_URL") or None,
+        "BULK_POLL_SECONDS": _int("BULK_POLL_SECONDS", 30),
+        "MAX_BATCH_FILES": _int("MAX_BATCH_FILES", 10_000),
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", False),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,

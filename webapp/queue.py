@@ -5,6 +5,7 @@ photo's state, Redis only carries the work.
 """
 
 import uuid
+from datetime import timedelta
 
 from flask import Flask, current_app
 from redis import Redis
@@ -12,6 +13,9 @@ from rq import Callback, Queue, Retry
 
 PROCESS_PHOTO = "workers.jobs.process_photo"
 PROCESS_PHOTO_FAILED = "workers.jobs.process_photo_failed"
+JOB_STEP_FAILED = "workers.jobs.job_step_failed"
+FAILURE_TTL = 7 * 24 * 3600
+ENQUEUE_BATCH = 1000
 
 
 def init_queue(app: Flask) -> None:
@@ -33,17 +37,49 @@ def processing_job_id(session_id: uuid.UUID) -> str:
     return f"process-photo-{session_id}"
 
 
+def _retry() -> Retry | None:
+    intervals = current_app.config["JOB_RETRY_INTERVALS"]
+    return Retry(max=len(intervals), interval=intervals) if intervals else None
+
+
+def _processing_job(session_id: uuid.UUID) -> dict:
+    return {
+        "args": (str(session_id),),
+        "job_id": processing_job_id(session_id),
+        "timeout": current_app.config["JOB_TIMEOUT"],
+        "retry": _retry(),
+        "on_failure": Callback(PROCESS_PHOTO_FAILED),
+        "result_ttl": 0,
+        "failure_ttl": FAILURE_TTL,
+    }
+
+
 def enqueue_photo_processing(session_id: uuid.UUID) -> None:
     """Queue the worker's pipeline for a photo whose original is committed and stored."""
-    config = current_app.config
-    intervals = config["JOB_RETRY_INTERVALS"]
-    photo_queue().enqueue(
-        PROCESS_PHOTO,
-        str(session_id),
-        job_id=processing_job_id(session_id),
-        job_timeout=config["JOB_TIMEOUT"],
-        retry=Retry(max=len(intervals), interval=intervals) if intervals else None,
-        on_failure=Callback(PROCESS_PHOTO_FAILED),
-        result_ttl=0,
-        failure_ttl=7 * 24 * 3600,
-    )
+    options = _processing_job(session_id)
+    args, timeout = options.pop("args"), options.pop("timeout")
+    photo_queue().enqueue(PROCESS_PHOTO, *args, job_timeout=timeout, **options)
+
+
+def enqueue_many_photo_processing(session_ids: list[uuid.UUID]) -> None:
+    """Queue many photos in one Redis round trip (a 10,000-photo job is one pipeline)."""
+    queue = photo_queue()
+    jobs = [Queue.prepare_data(PROCESS_PHOTO, **_processing_job(session_id)) for session_id in session_ids]
+    for start in range(0, len(jobs), ENQUEUE_BATCH):
+        queue.enqueue_many(jobs[start : start + ENQUEUE_BATCH])
+
+
+def enqueue_job_step(function: str, job_id: uuid.UUID, step: str, delay: int = 0) -> None:
+    """Queue (or schedule, after `delay` seconds) one step of a job-level provider's work."""
+    queue = photo_queue()
+    options = {
+        "job_id": f"{step}-{job_id}",
+        "retry": _retry(),
+        "on_failure": Callback(JOB_STEP_FAILED),
+        "result_ttl": 0,
+        "failure_ttl": FAILURE_TTL,
+    }
+    if delay:
+        queue.enqueue_in(timedelta(seconds=delay), function, str(job_id), **options)
+    else:
+        queue.enqueue(function, str(job_id), **options)

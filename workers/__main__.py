@@ -7,6 +7,7 @@ from rq import Worker
 
 from webapp import create_app
 from webapp.extensions import db
+from webapp.moderation import providers
 from webapp.queue import photo_queue, redis_connection
 from workers import jobs
 
@@ -20,6 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app()
     with app.app_context():
         _dispose_pools_in_forked_jobs()
+        providers.preload(app.config["MODERATION_PROVIDER"])
         worker = Worker(
             [photo_queue()],
             connection=redis_connection(),

@@ -1,12 +1,16 @@
 """Tables, grouped by concept; importing this package registers them all with SQLAlchemy."""
 
+from webapp.models.bulk_jobs import BulkJob, BulkJobImage, JobStatus
 from webapp.models.photos import ImageKind, PhotoSession, S3Image, SessionStatus
 from webapp.models.users import ApiToken, User
 from webapp.models.virtual_images import ModerationStatus, VirtualImage
 
 __all__ = [
     "ApiToken",
+    "BulkJob",
+    "BulkJobImage",
     "ImageKind",
+    "JobStatus",
     "ModerationStatus",
     "PhotoSession",
     "S3Image",

@@ -9,12 +9,15 @@ import logging
 import uuid
 
 from flask import current_app
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp.extensions import db
 from webapp.imaging import Derivatives, InvalidImage, RenderSettings, Rendition, make_derivatives
-from webapp.models import ImageKind, PhotoSession, S3Image, SessionStatus
+from webapp.models import ImageKind, PhotoSession, S3Image, SessionStatus, VirtualImage
 from webapp.models.types import utcnow
+from webapp.moderation.providers import JOB_LEVEL_PROVIDERS
+from webapp.services import bulk_jobs, bulk_moderation, moderation
 from webapp.storage import ObjectMissing, get_storage
 
 log = logging.getLogger(__name__)
@@ -27,7 +30,7 @@ DERIVATIVE_NAMES = {
 
 
 def process_session(session_id: uuid.UUID) -> None:
-    """Make the photo's thumbnails and processed AVIF and mark it completed, or failed if it cannot be."""
+    """Make the photo's derivatives, moderate it, and mark it completed; or failed if it cannot be."""
     session = db.session.get(PhotoSession, session_id)
     if session is None or session.status.is_terminal:
         log.info("nothing to do", extra={"session_id": str(session_id)})
@@ -45,6 +48,8 @@ def process_session(session_id: uuid.UUID) -> None:
         # The photo itself can never be processed; anything else raised here is retried.
         return fail_session(session_id, f"The photo could not be processed: {exc.message}")
     _store_derivatives(session, derivatives)
+    moderation.moderate_photo(session, derivatives.pixels)
+    _complete(session_id)
 
 
 def render_settings() -> RenderSettings:
@@ -62,14 +67,19 @@ def _store_derivatives(session: PhotoSession, derivatives: Derivatives) -> None:
         key = session.prefix + DERIVATIVE_NAMES[kind]
         get_storage().put(key, rendition.data, rendition.content_type)
         _upsert_image(session.session_id, kind, key, rendition)
-    processed = db.session.scalar(
-        db.select(S3Image.image_id).filter_by(session_id=session.session_id, kind=ImageKind.PROCESSED)
+    session.processed_image_id = db.session.scalar(
+        select(S3Image.image_id).filter_by(session_id=session.session_id, kind=ImageKind.PROCESSED)
     )
-    session.processed_image_id = processed
+    db.session.commit()
+
+
+def _complete(session_id: uuid.UUID) -> None:
+    session = db.session.get(PhotoSession, session_id)
     session.status = SessionStatus.COMPLETED
     session.error = None
     session.completed_at = utcnow()
     db.session.commit()
+    _count_in_job(session_id)
 
 
 def _upsert_image(session_id: uuid.UUID, kind: ImageKind, key: str, rendition: Rendition) -> None:
@@ -96,7 +106,10 @@ def _upsert_image(session_id: uuid.UUID, kind: ImageKind, key: str, rendition: R
 
 
 def fail_session(session_id: uuid.UUID, reason: str) -> None:
-    """End the session as failed with a reason a person can read (unless it already ended)."""
+    """End the session as failed with a reason a person can read (unless it already ended).
+
+    Its image cannot be moderated either, so it ends `error`, never approved by default.
+    """
     db.session.rollback()
     session = db.session.get(PhotoSession, session_id)
     if session is None or session.status.is_terminal:
@@ -106,3 +119,36 @@ def fail_session(session_id: uuid.UUID, reason: str) -> None:
     session.error = reason
     session.completed_at = utcnow()
     db.session.commit()
+    virtual_image_id = _virtual_image_id(session_id)
+    if virtual_image_id:
+        moderation.record_error(virtual_image_id, f"Not moderated: {reason}")
+    _count_in_job(session_id)
+
+
+def give_up(session_id: uuid.UUID, reason: str) -> None:
+    """The job's retries ran out: keep what was made, and end the photo and its moderation visibly."""
+    db.session.rollback()
+    session = db.session.get(PhotoSession, session_id)
+    if session is None or session.status.is_terminal:
+        return
+    if session.processed_image_id is None:
+        return fail_session(session_id, reason)
+    virtual_image_id = _virtual_image_id(session_id)
+    if virtual_image_id:
+        moderation.record_error(virtual_image_id, reason)
+    _complete(session_id)
+
+
+def _virtual_image_id(session_id: uuid.UUID) -> uuid.UUID | None:
+    return db.session.scalar(select(VirtualImage.id).where(VirtualImage.session_id == session_id))
+
+
+def _count_in_job(session_id: uuid.UUID) -> None:
+    """Count the photo as processed in its job; a job-level provider starts once all are."""
+    virtual_image_id = _virtual_image_id(session_id)
+    job_id = virtual_image_id and bulk_jobs.job_of(virtual_image_id)
+    if not job_id:
+        return
+    job = bulk_jobs.count_processed(job_id)
+    if job.provider in JOB_LEVEL_PROVIDERS and job.processed == job.total and not job.status.is_terminal:
+        bulk_moderation.start(job.id)

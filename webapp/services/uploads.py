@@ -13,12 +13,14 @@ from typing import BinaryIO
 
 from flask import current_app
 from redis.exceptions import RedisError
+from sqlalchemy.exc import IntegrityError
 
-from webapp.errors import FileTooLarge, ServiceUnavailable
+from webapp.errors import AppError, FileTooLarge, ServiceUnavailable
 from webapp.extensions import db
-from webapp.imaging import ImageInfo, inspect_upload
-from webapp.models import ImageKind, PhotoSession, S3Image, User, VirtualImage
+from webapp.imaging import ImageInfo, InvalidImage, inspect_upload
+from webapp.models import BulkJob, ImageKind, PhotoSession, S3Image, User, VirtualImage
 from webapp.queue import enqueue_photo_processing
+from webapp.services import bulk_jobs
 from webapp.storage import StorageUnavailable, get_storage
 
 log = logging.getLogger(__name__)
@@ -31,17 +33,41 @@ class AcceptedPhoto:
     session_id: uuid.UUID
     virtual_image_id: uuid.UUID
     filename: str
+    upload_order: int | None = None
 
 
-def accept_photo(owner: User, stream: BinaryIO, filename: str | None) -> AcceptedPhoto:
-    """Validate one uploaded file by its content and make it durable, or raise and keep nothing."""
+class DuplicateUploadOrder(AppError):
+    code = "duplicate_upload_order"
+    status = 409
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where an upload goes: its moderation provider, and its job and place in it for a batch file."""
+
+    provider: str
+    job: BulkJob | None = None
+    upload_order: int | None = None
+
+
+def accept_photo(owner: User, stream: BinaryIO, filename: str | None, placement: Placement) -> AcceptedPhoto:
+    """Validate one uploaded file by its content and make it durable, or raise and keep nothing.
+
+    A single photo is queued for processing at once; a batch file waits for its job's submit.
+    """
     info = _inspect(stream)
     session = PhotoSession(owner_id=owner.id)
     db.session.add(session)
     db.session.commit()
     try:
-        virtual_image = _store_original(session, stream, info, display_filename(filename))
-        enqueue_photo_processing(session.session_id)
+        virtual_image = _store_original(session, stream, info, display_filename(filename), placement)
+        if placement.job is None:
+            enqueue_photo_processing(session.session_id)
+    except IntegrityError as exc:
+        _discard(session)
+        raise DuplicateUploadOrder(
+            f"Upload order {placement.upload_order} is already taken in this job."
+        ) from exc
     except (StorageUnavailable, RedisError) as exc:
         log.warning("upload refused, backing service down", extra={"session_id": str(session.session_id)})
         _discard(session)
@@ -49,7 +75,9 @@ def accept_photo(owner: User, stream: BinaryIO, filename: str | None) -> Accepte
     except BaseException:
         _discard(session)
         raise
-    return AcceptedPhoto(session.session_id, virtual_image.id, virtual_image.original_filename)
+    return AcceptedPhoto(
+        session.session_id, virtual_image.id, virtual_image.original_filename, placement.upload_order
+    )
 
 
 def _inspect(stream: BinaryIO) -> ImageInfo:
@@ -61,7 +89,9 @@ def _inspect(stream: BinaryIO) -> ImageInfo:
     return inspect_upload(stream, max_pixels=current_app.config["MAX_IMAGE_PIXELS"])
 
 
-def _store_original(session: PhotoSession, stream: BinaryIO, info: ImageInfo, filename: str) -> VirtualImage:
+def _store_original(
+    session: PhotoSession, stream: BinaryIO, info: ImageInfo, filename: str, placement: Placement
+) -> VirtualImage:
     storage = get_storage()
     key = f"{session.prefix}original.{info.extension}"
     storage.put(key, stream, info.content_type)
@@ -77,11 +107,16 @@ def _store_original(session: PhotoSession, stream: BinaryIO, info: ImageInfo, fi
         sha256=info.sha256,
     )
     virtual_image = VirtualImage(
-        session_id=session.session_id, original_filename=filename, sha256=info.sha256
+        session_id=session.session_id,
+        original_filename=filename,
+        sha256=info.sha256,
+        provider=placement.provider,
     )
     db.session.add_all([original, virtual_image])
     db.session.flush()
     session.original_image_id = original.image_id
+    if placement.job is not None:
+        bulk_jobs.add_to_job(placement.job.id, virtual_image.id, key, placement.upload_order)
     db.session.commit()
     return virtual_image
 
@@ -105,3 +140,47 @@ def display_filename(filename: str | None) -> str:
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
     return name[:MAX_FILENAME_LENGTH] or "upload"
+
+
+@dataclass(frozen=True)
+class BatchFile:
+    stream: BinaryIO
+    filename: str | None
+    upload_order: int | None = None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    filename: str
+    upload_order: int
+    error: AppError | InvalidImage
+
+
+@dataclass
+class BatchResult:
+    accepted: list[AcceptedPhoto]
+    refused: list[Refusal]
+
+
+def accept_batch(owner: User, job: BulkJob, files: list[BatchFile]) -> BatchResult:
+    """Store each file of a batch into its job; a refused file is reported and never stops the rest."""
+    bulk_jobs.ensure_uploading(job)
+    unnumbered = sum(1 for file in files if file.upload_order is None)
+    reserved = iter(bulk_jobs.next_upload_orders(job, unnumbered) if unnumbered else [])
+    result = BatchResult([], [])
+    for file in files:
+        order = file.upload_order if file.upload_order is not None else next(reserved)
+        try:
+            result.accepted.append(
+                accept_photo(owner, file.stream, file.filename, Placement(job.provider, job, order))
+            )
+        except (AppError, InvalidImage) as error:
+            result.refused.append(Refusal(display_filename(file.filename), order, error))
+    bulk_jobs.count_refused(job.id, len(result.refused))
+    if (
+        result.refused
+        and not result.accepted
+        and all(isinstance(r.error, ServiceUnavailable) for r in result.refused)
+    ):
+        raise ServiceUnavailable()
+    return result

@@ -30,10 +30,10 @@ class S3Storage:
     def put(self, key: str, body: bytes | BinaryIO, content_type: str) -> None:
         with _unavailable_on_error():
             if isinstance(body, bytes):
-                self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
+                self.client.put_object(Bucket=self.bucket, Key=key, Body=body, **_headers(content_type))
             else:
                 # Streams large originals in parts instead of reading them into memory.
-                self.client.upload_fileobj(body, self.bucket, key, ExtraArgs={"ContentType": content_type})
+                self.client.upload_fileobj(body, self.bucket, key, ExtraArgs=_headers(content_type))
 
     def get(self, key: str) -> bytes:
         with _unavailable_on_error():
@@ -58,6 +58,11 @@ class S3Storage:
     def ping(self) -> None:
         with _unavailable_on_error():
             self.client.head_bucket(Bucket=self.bucket)
+
+
+def _headers(content_type: str) -> dict:
+    # An object under a key never changes meaning, so browsers may keep it as long as they like.
+    return {"ContentType": content_type, "CacheControl": "private, max-age=86400"}
 
 
 @contextmanager

@@ -6,20 +6,21 @@ from werkzeug.exceptions import HTTPException
 
 from webapp.errors import AppError, ServiceUnavailable
 from webapp.imaging import InvalidImage
+from webapp.services.moderation import top_labels
 from webapp.services.photos import image_url, iso
 
 
 def register_blueprints(app: Flask) -> None:
-    from webapp.views import api, auth, media, pages
+    from webapp.views import api, auth, bulk_api, jobs, media, pages
 
-    for module in (auth, pages, api, media):
+    for module in (auth, pages, jobs, api, bulk_api, media):
         app.register_blueprint(module.blueprint)
     app.register_error_handler(AppError, _app_error)
     app.register_error_handler(InvalidImage, _app_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.after_request(_security_headers)
-    app.jinja_env.globals.update(image_url=image_url, iso=iso)
+    app.jinja_env.globals.update(image_url=image_url, iso=iso, top_labels=top_labels)
 
 
 def error_response(code: str, message: str, status: int) -> Response:

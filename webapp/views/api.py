@@ -5,7 +5,9 @@ from flask_login import current_user
 
 from webapp.auth import api_login_required
 from webapp.errors import MissingFile
+from webapp.moderation.providers import choose_provider
 from webapp.services import photos, uploads
+from webapp.views.describe import int_arg
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 
@@ -21,7 +23,8 @@ def upload_photo():
     upload = request.files.get("file")
     if upload is None:
         raise MissingFile()
-    accepted = uploads.accept_photo(current_user, upload.stream, upload.filename)
+    placement = uploads.Placement(choose_provider(request.form.get("provider")))
+    accepted = uploads.accept_photo(current_user, upload.stream, upload.filename, placement)
     body = {
         "session_id": str(accepted.session_id),
         "virtual_image_id": str(accepted.virtual_image_id),
@@ -34,7 +37,7 @@ def upload_photo():
 @api_login_required
 def list_photos():
     """The caller's photos, newest first (`page`, `per_page`)."""
-    page = photos.list_sessions(current_user, _int_arg("page", 1), min(_int_arg("per_page", 50), 200))
+    page = photos.list_sessions(current_user, int_arg("page", 1), min(int_arg("per_page", 50), 200))
     return jsonify(
         photos=[photos.describe_session(session) for session in page.sessions],
         page=page.page,
@@ -48,10 +51,3 @@ def list_photos():
 def get_photo(session_id: str):
     """One photo's status, stored images (with short-lived URLs) and moderation."""
     return jsonify(photos.describe_session(photos.find_session(current_user, session_id)))
-
-
-def _int_arg(name: str, default: int) -> int:
-    try:
-        return max(1, int(request.args.get(name, default)))
-    except ValueError:
-        return default

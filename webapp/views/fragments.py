@@ -8,8 +8,8 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def render_page_or_fragment(page: str, fragment: str, **context) -> Response:
+def render_page_or_fragment(page_template: str, fragment_template: str, **context) -> Response:
     """The fragment for an htmx request, the whole page otherwise; caches keep the two apart."""
-    response = make_response(render_template(fragment if is_htmx() else page, **context))
+    response = make_response(render_template(fragment_template if is_htmx() else page_template, **context))
     response.vary.add("HX-Request")
     return response

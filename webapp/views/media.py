@@ -21,4 +21,4 @@ def serve(key: str):
     image = next((image for image in session.images if image.key == key), None)
     if image is None:
         abort(404)
-    return send_file(storage.path(key), mimetype=image.content_type, max_age=60)
+    return send_file(storage.path(key), mimetype=image.content_type, max_age=86400)

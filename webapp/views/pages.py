@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 
 from webapp.errors import AppError, MissingFile
 from webapp.imaging import InvalidImage
+from webapp.moderation.providers import choose_provider
 from webapp.services import photos, uploads
 from webapp.views.fragments import render_page_or_fragment
 
@@ -33,7 +34,8 @@ def upload_file():
     try:
         if upload is None:
             raise MissingFile()
-        accepted = uploads.accept_photo(current_user, upload.stream, upload.filename)
+        placement = uploads.Placement(choose_provider(None))
+        accepted = uploads.accept_photo(current_user, upload.stream, upload.filename, placement)
     except (AppError, InvalidImage) as error:
         filename = uploads.display_filename(upload.filename if upload else None)
         html = render_template("partials/photo_card_refused.html", filename=filename, error=error)

@@ -1,0 +1,223 @@
+"""Bulk NSFW jobs over the API: one-request batches, multi-request jobs, status, counters, isolation."""
+
+import io
+import threading
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import start_worker, stop
+from tests.factories import image_bytes, wait_for
+from webapp.extensions import db
+from webapp.models import BulkJob, BulkJobImage, JobStatus, ModerationStatus, VirtualImage
+from webapp.services import bulk_jobs
+
+
+def files_form(*files: tuple[bytes, str], orders: list[int] | None = None, **fields) -> dict:
+    form = {"files": [(io.BytesIO(data), name) for data, name in files], **fields}
+    if orders is not None:
+        form["upload_order"] = [str(order) for order in orders]
+    return form
+
+
+def post_files(client, headers, url: str, form: dict):
+    return client.post(url, headers=headers, data=form, content_type="multipart/form-data")
+
+
+def job_status(client, headers, job_id: str, **params) -> dict:
+    response = client.get(f"/api/bulk-nsfw/{job_id}/status", headers=headers, query_string=params)
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def wait_for_job(client, headers, job_id: str, timeout: float = 90) -> dict:
+    terminal = {"completed", "completed_with_errors", "failed", "cancelled"}
+    return wait_for(lambda: (s := job_status(client, headers, job_id))["status"] in terminal and s, timeout)
+
+
+def test_a_one_request_batch_stores_the_valid_files_refuses_the_bad_one_and_finishes(client, user, worker):
+    form = files_form(
+        (image_bytes("JPEG"), "a.jpg"),
+        (image_bytes("PNG"), "b.png"),
+        (b"nope", "c.jpg"),
+        (image_bytes(), "d.jpg"),
+    )
+    response = post_files(client, user.headers, "/api/bulk-nsfw/upload", form)
+
+    assert response.status_code == 202
+    body = response.get_json()
+    assert body["status"] == "queued"
+    assert body["total"] == 3
+    assert [(image["upload_order"], image["filename"]) for image in body["images"]] == [
+        (0, "a.jpg"),
+        (1, "b.png"),
+        (3, "d.jpg"),
+    ]
+    assert body["rejected"] == [
+        {
+            "filename": "c.jpg",
+            "upload_order": 2,
+            "error": {
+                "code": "unsupported_image",
+                "message": "The file is not a JPEG, PNG, WebP or GIF image.",
+            },
+        }
+    ]
+    status = wait_for_job(client, user.headers, body["job_id"])
+    assert status["status"] == "completed_with_errors"  # a file was refused at upload
+    assert (status["total"], status["pending"], status["approved"], status["refused"]) == (3, 0, 3, 1)
+    assert [image["moderation_status"] for image in status["images"]] == ["approved"] * 3
+    assert all(image["labels"] == [] or "Name" in image["labels"][0] for image in status["images"])
+
+
+def test_a_job_built_over_several_requests_keeps_the_browsers_order_and_pages_its_status(
+    client, user, worker
+):
+    created = client.post("/api/bulk-nsfw/jobs", headers=user.headers, json={"provider": "local"})
+    assert created.status_code == 201
+    job_id = created.get_json()["job_id"]
+    assert created.get_json()["status"] == "uploading"
+    url = f"/api/bulk-nsfw/jobs/{job_id}/files"
+
+    first = post_files(client, user.headers, url, files_form((image_bytes(), "3.jpg"), orders=[3]))
+    second = post_files(
+        client,
+        user.headers,
+        url,
+        files_form((image_bytes(), "0.jpg"), (image_bytes(), "1.jpg"), orders=[0, 1]),
+    )
+    third = post_files(client, user.headers, url, files_form((image_bytes(), "2.jpg"), orders=[2]))
+    assert [r.status_code for r in (first, second, third)] == [200, 200, 200]
+    submitted = client.post(f"/api/bulk-nsfw/jobs/{job_id}/submit", headers=user.headers)
+
+    assert submitted.status_code == 202
+    assert submitted.get_json() == {"job_id": job_id, "status": "queued", "total": 4}
+    assert wait_for_job(client, user.headers, job_id)["status"] == "completed"
+    page = job_status(client, user.headers, job_id, page=2, per_page=2)
+    assert [(image["upload_order"], image["filename"]) for image in page["images"]] == [
+        (2, "2.jpg"),
+        (3, "3.jpg"),
+    ]
+    assert (page["page"], page["per_page"], page["pages"]) == (2, 2, 2)
+
+
+def test_files_after_submit_and_a_taken_upload_order_are_refused_clearly(client, user, monkeypatch, app):
+    monkeypatch.setitem(app.config, "QUEUE_NAME", "nobody-listens-here")
+    job_id = client.post("/api/bulk-nsfw/jobs", headers=user.headers, json={}).get_json()["job_id"]
+    url = f"/api/bulk-nsfw/jobs/{job_id}/files"
+    post_files(client, user.headers, url, files_form((image_bytes(), "a.jpg"), orders=[0]))
+
+    taken = post_files(
+        client,
+        user.headers,
+        url,
+        files_form((image_bytes(), "b.jpg"), (image_bytes(), "c.jpg"), orders=[0, 1]),
+    )
+    assert [image["filename"] for image in taken.get_json()["images"]] == ["c.jpg"]
+    assert taken.get_json()["rejected"][0]["error"]["code"] == "duplicate_upload_order"
+
+    client.post(f"/api/bulk-nsfw/jobs/{job_id}/submit", headers=user.headers)
+    late = post_files(client, user.headers, url, files_form((image_bytes(), "d.jpg")))
+    assert late.status_code == 409
+    assert late.get_json()["error"]["code"] == "job_not_uploading"
+    again = client.post(f"/api/bulk-nsfw/jobs/{job_id}/submit", headers=user.headers)
+    assert again.status_code == 409
+    assert job_status(client, user.headers, job_id)["total"] == 2
+
+
+@pytest.mark.parametrize(
+    ("form", "code"),
+    [
+        ({"upload_order": ["0", "x"]}, "bad_upload_order"),
+        ({"upload_order": ["1", "1"]}, "bad_upload_order"),
+        ({"upload_order": ["0"]}, "bad_upload_order"),
+    ],
+)
+def test_malformed_upload_orders_are_400(client, user, form, code):
+    job_id = client.post("/api/bulk-nsfw/jobs", headers=user.headers, json={}).get_json()["job_id"]
+    data = files_form((image_bytes(), "a.jpg"), (image_bytes(), "b.jpg")) | form
+
+    response = post_files(client, user.headers, f"/api/bulk-nsfw/jobs/{job_id}/files", data)
+
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == code
+
+
+def test_an_unknown_provider_is_422_and_creates_nothing(app, client, user):
+    response = client.post("/api/bulk-nsfw/jobs", headers=user.headers, json={"provider": "magic"})
+
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "unknown_provider"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(BulkJob)) == 0
+
+
+def test_another_users_job_is_404_everywhere(client, user, other_user, monkeypatch, app):
+    monkeypatch.setitem(app.config, "QUEUE_NAME", "nobody-listens-here")
+    job_id = client.post("/api/bulk-nsfw/jobs", headers=user.headers, json={}).get_json()["job_id"]
+
+    for method, path in [
+        ("get", f"/api/bulk-nsfw/{job_id}/status"),
+        ("post", f"/api/bulk-nsfw/jobs/{job_id}/submit"),
+        ("post", f"/api/bulk-nsfw/jobs/{job_id}/files"),
+    ]:
+        assert getattr(client, method)(path, headers=other_user.headers).status_code == 404
+    assert job_id not in client.get("/api/bulk-nsfw/jobs", headers=other_user.headers).get_data(as_text=True)
+
+
+def test_counters_stay_right_under_concurrent_updates(app, user):
+    """Eight threads, each its own database session, decide 200 images of one job at once."""
+    with app.app_context():
+        job = BulkJob(owner_id=user.id, provider="local", status=JobStatus.PROCESSING, total=200, pending=200)
+        db.session.add(job)
+        db.session.commit()
+        job_id = job.id
+    outcomes = [
+        ModerationStatus.APPROVED,
+        ModerationStatus.FLAGGED,
+        ModerationStatus.REJECTED,
+        ModerationStatus.ERROR,
+    ]
+
+    def decide(thread: int) -> None:
+        with app.app_context():
+            for n in range(25):
+                bulk_jobs.count_outcomes(job_id, {outcomes[(thread + n) % 4]: 1}, processed=1)
+                db.session.commit()
+
+    threads = [threading.Thread(target=decide, args=(thread,)) for thread in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    with app.app_context():
+        job = db.session.get(BulkJob, job_id)
+        assert (job.pending, job.processed) == (0, 200)
+        assert (job.approved, job.flagged, job.rejected, job.failed) == (50, 50, 50, 50)
+        assert job.status == JobStatus.COMPLETED_WITH_ERRORS
+        assert job.completed_at is not None
+
+
+def test_counters_match_the_images_when_several_workers_share_a_batch(app, client, user, worker, service_env):
+    extra = [start_worker(service_env) for _ in range(2)]
+    try:
+        form = files_form(
+            *[(image_bytes("JPEG", (320, 240), color=(n, 90, 140)), f"{n}.jpg") for n in range(24)]
+        )
+        job_id = post_files(client, user.headers, "/api/bulk-nsfw/upload", form).get_json()["job_id"]
+        status = wait_for_job(client, user.headers, job_id)
+    finally:
+        for process in extra:
+            stop(process)
+
+    with app.app_context():
+        statuses = db.session.scalars(
+            select(VirtualImage.moderation_status)
+            .join(BulkJobImage, BulkJobImage.virtual_image_id == VirtualImage.id)
+            .where(BulkJobImage.job_id == uuid.UUID(job_id))
+        ).all()
+    assert status["status"] == "completed"
+    assert (status["total"], status["pending"], status["processed"]) == (24, 0, 24)
+    assert status["approved"] == statuses.count(ModerationStatus.APPROVED) == 24

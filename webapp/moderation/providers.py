@@ -1,0 +1,76 @@
+"""The providers a job can choose, and each provider's one instance per process."""
+
+from flask import current_app
+
+from webapp.errors import AppError
+from webapp.moderation.policy import DEFAULT_FLAG, DEFAULT_REJECT, Policy, parse_thresholds
+
+LOCAL = "local"
+REKOGNITION = "rekognition"
+REKOGNITION_BULK = "rekognition_bulk"
+PROVIDERS = (LOCAL, REKOGNITION, REKOGNITION_BULK)
+# Providers that moderate a whole job at once, after every photo of it is processed.
+JOB_LEVEL_PROVIDERS = frozenset({REKOGNITION_BULK})
+NEEDS_S3 = frozenset({REKOGNITION, REKOGNITION_BULK})
+
+
+class UnknownProvider(AppError):
+    code = "unknown_provider"
+    status = 422
+
+
+class ProviderUnavailable(AppError):
+    code = "provider_unavailable"
+    status = 422
+
+
+def choose_provider(requested: str | None) -> str:
+    """The provider a new photo or job uses: the one asked for, else the configured default."""
+    name = (requested or current_app.config["MODERATION_PROVIDER"]).strip()
+    if name not in PROVIDERS:
+        raise UnknownProvider(f"Unknown moderation provider {name!r}; choose one of {', '.join(PROVIDERS)}.")
+    if name in NEEDS_S3 and not current_app.config["S3_BUCKET"]:
+        raise ProviderUnavailable(
+            f"The {name} provider reads photos from S3; this server stores them on disk."
+        )
+    return name
+
+
+def policy() -> Policy:
+    """The thresholds in force, from configuration."""
+    config = current_app.config
+    return Policy(
+        reject=parse_thresholds(config["MODERATION_REJECT"], DEFAULT_REJECT),
+        flag=parse_thresholds(config["MODERATION_FLAG"], DEFAULT_FLAG),
+    )
+
+
+def local_model():
+    """The bundled model, loaded once per process."""
+    from webapp.moderation.local import load_model
+
+    return load_model()
+
+
+def rekognition_client():
+    """The process's one Rekognition client (creating a boto3 client costs ~80 ms)."""
+    from webapp.moderation.rekognition import rekognition_client as cached_client
+
+    config = current_app.config
+    return cached_client(
+        config["REKOGNITION_REGION"] or config["S3_REGION"], config["REKOGNITION_ENDPOINT_URL"]
+    )
+
+
+def rekognition():
+    from webapp.moderation.rekognition import RekognitionModerator
+
+    return RekognitionModerator(rekognition_client(), current_app.config["MODERATION_MIN_CONFIDENCE"])
+
+
+def preload(provider: str) -> None:
+    """Create what the default provider needs before a worker forks its jobs, so each job inherits it."""
+    if provider == LOCAL:
+        local_model()
+    elif provider in NEEDS_S3:
+        rekognition_client()

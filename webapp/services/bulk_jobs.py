@@ -1,0 +1,270 @@
+"""Bulk NSFW jobs: creation, the mapping to their images, submission, counters and status.
+
+Counters change only in single UPDATE statements that add to the stored values, so concurrent
+workers never lose an increment, and the job reaches its terminal status in the same statement
+that takes its last pending image.
+"""
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from redis.exceptions import RedisError
+from sqlalchemy import and_, case, cast, insert, literal, select, update
+from sqlalchemy.orm import aliased, selectinload
+
+from webapp.errors import AppError, NotFound, ServiceUnavailable
+from webapp.extensions import db
+from webapp.models import BulkJob, BulkJobImage, JobStatus, ModerationStatus, PhotoSession, User, VirtualImage
+from webapp.models.types import utcnow
+from webapp.queue import enqueue_many_photo_processing
+
+# Which job counter each moderation outcome moves into.
+OUTCOME_COUNTERS = {
+    ModerationStatus.APPROVED: "approved",
+    ModerationStatus.FLAGGED: "flagged",
+    ModerationStatus.REJECTED: "rejected",
+    ModerationStatus.ERROR: "failed",
+}
+RUNNING = (JobStatus.QUEUED, JobStatus.PROCESSING)
+
+
+def _status(value: JobStatus):
+    """A job status as a bound value of the column's own enum type (PostgreSQL's CASE needs it)."""
+    return cast(literal(value.value), BulkJob.__table__.c.status.type)
+
+
+class JobNotUploading(AppError):
+    code = "job_not_uploading"
+    status = 409
+    message = "This job was already submitted; create a new job for more files."
+
+
+@dataclass(frozen=True)
+class JobPage:
+    job: BulkJob
+    rows: list  # (BulkJobImage, VirtualImage, PhotoSession) in upload order
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.job.total // self.per_page))
+
+
+def create_job(owner: User, provider: str) -> BulkJob:
+    job = BulkJob(owner_id=owner.id, provider=provider, status=JobStatus.UPLOADING)
+    db.session.add(job)
+    db.session.commit()
+    return job
+
+
+def visible_jobs(viewer: User):
+    query = select(BulkJob)
+    return query if viewer.is_admin else query.where(BulkJob.owner_id == viewer.id)
+
+
+def find_job(viewer: User, job_id: str | uuid.UUID) -> BulkJob:
+    """The job, if it exists and `viewer` may see it; NotFound otherwise."""
+    try:
+        job_id = uuid.UUID(str(job_id))
+    except ValueError:
+        raise NotFound() from None
+    job = db.session.scalar(visible_jobs(viewer).where(BulkJob.id == job_id))
+    if job is None:
+        raise NotFound()
+    return job
+
+
+def list_jobs(viewer: User, limit: int = 50) -> list[BulkJob]:
+    return list(db.session.scalars(visible_jobs(viewer).order_by(BulkJob.created_at.desc()).limit(limit)))
+
+
+def next_upload_orders(job: BulkJob, count: int) -> list[int]:
+    """Reserve `count` consecutive upload orders for files sent without one, atomically."""
+    last = db.session.execute(
+        update(BulkJob)
+        .where(BulkJob.id == job.id)
+        .values(orders_reserved=BulkJob.orders_reserved + count)
+        .returning(BulkJob.orders_reserved)
+    ).scalar_one()
+    db.session.commit()
+    return list(range(last - count, last))
+
+
+def ensure_uploading(job: BulkJob) -> None:
+    db.session.refresh(job)
+    if job.status != JobStatus.UPLOADING:
+        raise JobNotUploading()
+
+
+def add_to_job(job_id: uuid.UUID, virtual_image_id: uuid.UUID, s3_key: str, upload_order: int) -> None:
+    """Map a stored file into its job (the caller commits): one more in `total`, and its mapping row.
+
+    The job row is updated first, and only while it is uploading: a submit racing with this file
+    waits for its commit and then counts it, or this file is refused because the job was closed.
+    """
+    opened = db.session.execute(
+        update(BulkJob)
+        .where(BulkJob.id == job_id, BulkJob.status == JobStatus.UPLOADING)
+        .values(total=BulkJob.total + 1)
+    ).rowcount
+    if not opened:
+        raise JobNotUploading()
+    db.session.execute(
+        insert(BulkJobImage).values(
+            id=uuid.uuid4(),
+            job_id=job_id,
+            virtual_image_id=virtual_image_id,
+            s3_key=s3_key,
+            upload_order=upload_order,
+            created_at=utcnow(),
+        )
+    )
+
+
+def count_refused(job_id: uuid.UUID, count: int) -> None:
+    if count:
+        db.session.execute(
+            update(BulkJob).where(BulkJob.id == job_id).values(refused=BulkJob.refused + count)
+        )
+        db.session.commit()
+
+
+def submit_job(job: BulkJob) -> BulkJob:
+    """Close the job to new files and queue every photo of it, in upload order.
+
+    Returns the job as submitted (`queued`); workers may move it on before the caller answers.
+    """
+    submitted = db.session.execute(
+        update(BulkJob)
+        .where(BulkJob.id == job.id, BulkJob.status == JobStatus.UPLOADING)
+        .values(status=JobStatus.QUEUED, pending=BulkJob.total, submitted_at=utcnow())
+    ).rowcount
+    db.session.commit()
+    if not submitted:
+        raise JobNotUploading()
+    db.session.refresh(job)
+    session_ids = list(db.session.scalars(_job_sessions(job.id)))
+    if not session_ids:
+        _finish_empty(job.id)
+        db.session.refresh(job)
+        return job
+    try:
+        enqueue_many_photo_processing(session_ids)
+    except RedisError as exc:
+        db.session.execute(
+            update(BulkJob).where(BulkJob.id == job.id).values(status=JobStatus.UPLOADING, submitted_at=None)
+        )
+        db.session.commit()
+        raise ServiceUnavailable() from exc
+    return job
+
+
+def _job_sessions(job_id: uuid.UUID):
+    return (
+        select(VirtualImage.session_id)
+        .join(BulkJobImage, BulkJobImage.virtual_image_id == VirtualImage.id)
+        .where(BulkJobImage.job_id == job_id)
+        .order_by(BulkJobImage.upload_order)
+    )
+
+
+def _finish_empty(job_id: uuid.UUID) -> None:
+    """A job with no accepted file ends at once: with errors if every file was refused."""
+    db.session.execute(
+        update(BulkJob)
+        .where(BulkJob.id == job_id, BulkJob.status == JobStatus.QUEUED)
+        .values(
+            status=case(
+                (BulkJob.refused > 0, _status(JobStatus.COMPLETED_WITH_ERRORS)),
+                else_=_status(JobStatus.COMPLETED),
+            ),
+            completed_at=utcnow(),
+        )
+    )
+    db.session.commit()
+
+
+def job_of(virtual_image_id: uuid.UUID) -> uuid.UUID | None:
+    return db.session.scalar(
+        select(BulkJobImage.job_id).where(BulkJobImage.virtual_image_id == virtual_image_id)
+    )
+
+
+def count_outcomes(job_id: uuid.UUID, outcomes: Mapping[ModerationStatus, int], processed: int = 0) -> None:
+    """Move decided images out of `pending` into their counters; end the job when none is left.
+
+    The caller commits. One statement, so concurrent workers cannot lose an update.
+    """
+    decided = sum(outcomes.values())
+    increments = {
+        counter: getattr(BulkJob, counter) + outcomes.get(status, 0)
+        for status, counter in OUTCOME_COUNTERS.items()
+    }
+    remaining = BulkJob.pending - decided
+    any_failed = (BulkJob.failed + outcomes.get(ModerationStatus.ERROR, 0) + BulkJob.refused) > 0
+    running = BulkJob.status.in_(RUNNING)
+    finished = and_(running, remaining <= 0)
+    db.session.execute(
+        update(BulkJob)
+        .where(BulkJob.id == job_id)
+        .values(
+            **increments,
+            pending=remaining,
+            processed=BulkJob.processed + processed,
+            status=case(
+                (and_(finished, any_failed), _status(JobStatus.COMPLETED_WITH_ERRORS)),
+                (finished, _status(JobStatus.COMPLETED)),
+                (running, _status(JobStatus.PROCESSING)),
+                else_=BulkJob.status,
+            ),
+            completed_at=case((finished, utcnow()), else_=BulkJob.completed_at),
+        )
+    )
+
+
+def count_processed(job_id: uuid.UUID) -> BulkJob:
+    """One more photo of the job went through the pipeline; returns the job as it now stands."""
+    db.session.execute(
+        update(BulkJob)
+        .where(BulkJob.id == job_id)
+        .values(
+            processed=BulkJob.processed + 1,
+            status=case(
+                (BulkJob.status == JobStatus.QUEUED, _status(JobStatus.PROCESSING)), else_=BulkJob.status
+            ),
+        )
+    )
+    db.session.commit()
+    return db.session.get(BulkJob, job_id, populate_existing=True)
+
+
+def job_page(job: BulkJob, page: int, per_page: int, with_images: bool = False) -> JobPage:
+    """One page of the job's images in upload order (with their stored images if asked for).
+
+    The work grows with the page, not the job: the page of mapping rows is cut first, on the
+    (job_id, upload_order) index, and only those rows are joined. Right after a big job's rows
+    land, before PostgreSQL has fresh statistics, a plain join would be planned for a few rows
+    and read all of them.
+    """
+    page, per_page = max(page, 1), min(max(per_page, 1), 500)
+    mapping_page = (
+        select(BulkJobImage)
+        .where(BulkJobImage.job_id == job.id)
+        .order_by(BulkJobImage.upload_order)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+        .subquery()
+    )
+    mapping = aliased(BulkJobImage, mapping_page)
+    query = (
+        select(mapping, VirtualImage, PhotoSession)
+        .join(VirtualImage, VirtualImage.id == mapping.virtual_image_id)
+        .join(PhotoSession, PhotoSession.session_id == VirtualImage.session_id)
+        .order_by(mapping.upload_order)
+    )
+    if with_images:
+        query = query.options(selectinload(PhotoSession.images))
+    rows = db.session.execute(query).all()
+    return JobPage(job, rows, page, per_page)

@@ -1,0 +1,102 @@
+"""The bulk NSFW JSON API (API.md): jobs, their files, submission and status."""
+
+from flask import Blueprint, current_app, jsonify, request
+from flask_login import current_user
+
+from webapp.auth import api_login_required
+from webapp.errors import AppError
+from webapp.moderation.providers import choose_provider
+from webapp.services import bulk_jobs, uploads
+from webapp.views.describe import describe_batch_result, describe_job_status, int_arg
+
+blueprint = Blueprint("bulk_api", __name__, url_prefix="/api/bulk-nsfw")
+
+
+class BadUploadOrder(AppError):
+    code = "bad_upload_order"
+    status = 400
+
+
+@blueprint.post("/upload")
+@api_login_required
+def upload_batch():
+    """Create a job from one request's files (`files`, in upload order), store them and submit it."""
+    files = _batch_files()
+    job = bulk_jobs.create_job(current_user, choose_provider(request.form.get("provider")))
+    result = uploads.accept_batch(current_user, job, files)
+    job = bulk_jobs.submit_job(job)
+    body = {"job_id": str(job.id), "status": job.status.value, "total": job.total}
+    return jsonify(body | describe_batch_result(result)), 202
+
+
+@blueprint.get("/jobs")
+@api_login_required
+def list_jobs():
+    """The caller's jobs, newest first."""
+    return jsonify(jobs=[describe_job_status(job, None) for job in bulk_jobs.list_jobs(current_user)])
+
+
+@blueprint.post("/jobs")
+@api_login_required
+def create_job():
+    """Open a job for files to be sent in several requests."""
+    body = request.get_json(silent=True) or {}
+    job = bulk_jobs.create_job(current_user, choose_provider(body.get("provider")))
+    return jsonify(job_id=str(job.id), status=job.status.value, provider=job.provider), 201
+
+
+@blueprint.post("/jobs/<job_id>/files")
+@api_login_required
+def add_files(job_id: str):
+    """Store more files into an open job (`files`, optional matching `upload_order` fields)."""
+    job = bulk_jobs.find_job(current_user, job_id)
+    return jsonify(describe_batch_result(uploads.accept_batch(current_user, job, _batch_files())))
+
+
+@blueprint.post("/jobs/<job_id>/submit")
+@api_login_required
+def submit_job(job_id: str):
+    """Close the job to new files and queue its photos."""
+    job = bulk_jobs.submit_job(bulk_jobs.find_job(current_user, job_id))
+    return jsonify(job_id=str(job.id), status=job.status.value, total=job.total), 202
+
+
+@blueprint.get("/<job_id>/status")
+@api_login_required
+def job_status(job_id: str):
+    """Counters and one page of the job's images (`page`, `per_page`)."""
+    job = bulk_jobs.find_job(current_user, job_id)
+    page = bulk_jobs.job_page(job, int_arg("page", 1), int_arg("per_page", 50))
+    return jsonify(describe_job_status(job, page))
+
+
+def _batch_files() -> list[uploads.BatchFile]:
+    """The request's files with their upload orders, within the batch limits."""
+    limit = current_app.config["MAX_BATCH_FILES"]
+    # Every file is a multipart part; Flask's default of 1,000 parts would refuse big batches.
+    request.max_form_parts = 2 * limit + 10
+    files = request.files.getlist("files")
+    if not files:
+        raise AppError("Attach the photos as repeated multipart fields 'files'.")
+    if len(files) > limit:
+        raise AppError(f"At most {limit} files per request.")
+    orders = _upload_orders(len(files))
+    return [
+        uploads.BatchFile(file.stream, file.filename, order)
+        for file, order in zip(files, orders, strict=True)
+    ]
+
+
+def _upload_orders(count: int) -> list[int | None]:
+    values = request.form.getlist("upload_order")
+    if not values:
+        return [None] * count
+    if len(values) != count:
+        raise BadUploadOrder("Send one upload_order per file, or none.")
+    try:
+        orders = [int(value) for value in values]
+    except ValueError:
+        raise BadUploadOrder("upload_order must be whole numbers.") from None
+    if min(orders) < 0 or len(set(orders)) != len(orders):
+        raise BadUploadOrder("upload_order values must be distinct and not negative.")
+    return orders

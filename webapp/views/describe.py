@@ -1,0 +1,78 @@
+"""The JSON shapes of API.md for jobs and batch uploads."""
+
+from flask import request
+
+from webapp.models import BulkJob
+from webapp.services.bulk_jobs import JobPage
+from webapp.services.photos import iso
+from webapp.services.uploads import BatchResult
+
+COUNTERS = ("total", "pending", "approved", "flagged", "rejected", "failed", "refused", "processed")
+
+
+def int_arg(name: str, default: int) -> int:
+    """A positive whole-number query argument, or its default."""
+    try:
+        return max(1, int(request.args.get(name, default)))
+    except ValueError:
+        return default
+
+
+def describe_batch_result(result: BatchResult) -> dict:
+    return {
+        "images": [
+            {
+                "virtual_image_id": str(photo.virtual_image_id),
+                "session_id": str(photo.session_id),
+                "upload_order": photo.upload_order,
+                "filename": photo.filename,
+            }
+            for photo in result.accepted
+        ],
+        "rejected": [
+            {
+                "filename": refusal.filename,
+                "upload_order": refusal.upload_order,
+                "error": {"code": refusal.error.code, "message": refusal.error.message},
+            }
+            for refusal in result.refused
+        ],
+    }
+
+
+def describe_job_status(job: BulkJob, page: JobPage | None) -> dict:
+    """A job's counters and, when given, one page of its images."""
+    body = {
+        "job_id": str(job.id),
+        "status": job.status.value,
+        "provider": job.provider,
+        **{name: getattr(job, name) for name in COUNTERS},
+        "error": job.error,
+        "notes": job.notes or [],
+        "created_at": iso(job.created_at),
+        "submitted_at": iso(job.submitted_at),
+        "completed_at": iso(job.completed_at),
+    }
+    if page is not None:
+        body |= {
+            "images": [_describe_row(*row) for row in page.rows],
+            "page": page.page,
+            "per_page": page.per_page,
+            "pages": page.pages,
+        }
+    return body
+
+
+def _describe_row(mapping, virtual_image, session) -> dict:
+    return {
+        "virtual_image_id": str(virtual_image.id),
+        "session_id": str(session.session_id),
+        "upload_order": mapping.upload_order,
+        "filename": virtual_image.original_filename,
+        "processing_status": session.status.value,
+        "moderation_status": virtual_image.moderation_status.value,
+        "is_nsfw": virtual_image.is_nsfw,
+        "labels": (virtual_image.rekognition_data or {}).get("ModerationLabels", []),
+        "model_version": virtual_image.model_version,
+        "error": virtual_image.moderation_error or session.error,
+    }

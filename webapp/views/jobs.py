@@ -1,0 +1,37 @@
+"""Pages for batches: the batch upload page, the jobs list and a live page per job."""
+
+from flask import Blueprint, render_template
+from flask_login import current_user, login_required
+
+from webapp.moderation.providers import PROVIDERS, policy
+from webapp.services import bulk_jobs
+from webapp.views.describe import int_arg
+from webapp.views.fragments import render_page_or_fragment
+
+blueprint = Blueprint("jobs", __name__)
+
+IMAGES_PER_PAGE = 50
+
+
+@blueprint.get("/batch")
+@login_required
+def batch():
+    """Upload hundreds of files into one moderation job."""
+    return render_template("pages/batch.html", providers=PROVIDERS)
+
+
+@blueprint.get("/jobs")
+@login_required
+def job_list():
+    """Every job with its live progress; the list polls while a job is still running."""
+    jobs = bulk_jobs.list_jobs(current_user)
+    return render_page_or_fragment("pages/jobs.html", "partials/jobs_table.html", jobs=jobs, policy=policy())
+
+
+@blueprint.get("/jobs/<job_id>")
+@login_required
+def job(job_id: str):
+    """A job's counters and a page of its images, updated live until the job ends."""
+    found = bulk_jobs.find_job(current_user, job_id)
+    page = bulk_jobs.job_page(found, int_arg("page", 1), IMAGES_PER_PAGE, with_images=True)
+    return render_page_or_fragment("pages/job.html", "partials/job_detail.html", job=found, page=page)
