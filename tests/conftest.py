@@ -1,9 +1,11 @@
 """Fixtures: real PostgreSQL, Redis, moto's S3 server and RQ worker processes, shared by the suite."""
 
+import base64
 import os
 import random
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,12 +19,17 @@ from tests import services
 from tests.factories import Person, make_user
 from webapp import create_app
 from webapp.extensions import db
-from webapp.queue import redis_connection
+from webapp.queue import photo_queue, redis_connection
 from webapp.storage import get_storage
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_ID = uuid.uuid4().hex[:8]
 BUCKET = f"photogate-test-{RUN_ID}"
+# Standard Webhooks secrets: two active for callbacks in (a rotation), one each for requests and events out.
+WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"callbacks-in-secret-0123456789ab").decode()
+ROTATED_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"callbacks-in-secret-rotated-4567").decode()
+REQUEST_SECRET = "whsec_" + base64.b64encode(b"requests-out-secret-0123456789ab").decode()
+NOTIFICATION_SECRET = "whsec_" + base64.b64encode(b"notifications-secret-0123456789a").decode()
 
 
 @pytest.fixture(scope="session")
@@ -46,6 +53,13 @@ def service_env(tmp_path_factory) -> Iterator[dict[str, str]]:
             "SECRET_KEY": f"test-secret-{RUN_ID}",
             "PHOTOGATE_INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
             "JOB_RETRY_INTERVALS": "1,1",
+            "MODERATION_WEBHOOK_SECRET": f"{WEBHOOK_SECRET} {ROTATED_WEBHOOK_SECRET}",
+            "EXTERNAL_MODERATION_SECRET": REQUEST_SECRET,
+            "EXTERNAL_RETRY_INTERVALS": "1,1",
+            "NOTIFICATION_SECRET": NOTIFICATION_SECRET,
+            "NOTIFICATION_RETRY_INTERVALS": "1,1",
+            # The suite's stand-ins for vendors and receivers listen on loopback.
+            "ALLOW_PRIVATE_CALLBACKS": "true",
         }
         previous = {name: os.environ.get(name) for name in env}
         os.environ.update(env)
@@ -74,12 +88,21 @@ def clean_state(request):
         return
     app = request.getfixturevalue("app")
     with app.app_context():
+        _wait_for_idle_workers()
         tables = ", ".join(table.name for table in db.metadata.sorted_tables)
         db.session.execute(text(f"TRUNCATE {tables} CASCADE"))
         db.session.commit()
         redis_connection().flushdb()
         get_storage().delete_prefix("")
     yield
+
+
+def _wait_for_idle_workers(timeout: float = 15) -> None:
+    """Let jobs a previous test left running finish, so they do not write into the next test's tables."""
+    queue = photo_queue()
+    deadline = time.monotonic() + timeout
+    while (queue.count or queue.started_job_registry.count) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 import uuid
 
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
 from sqlalchemy import inspect
@@ -10,15 +12,6 @@ from tests import services
 from webapp import create_app
 from webapp.extensions import db, migrate
 
-TABLES = {
-    "users",
-    "api_tokens",
-    "photo_processing_sessions",
-    "s3_images",
-    "virtual_images",
-    "alembic_version",
-}
-
 
 def test_there_is_exactly_one_head(app):
     with app.app_context():
@@ -26,22 +19,29 @@ def test_there_is_exactly_one_head(app):
     assert len(ScriptDirectory.from_config(config).get_heads()) == 1
 
 
-def _upgrade_and_inspect(database_url: str) -> set[str]:
+def _upgrade_and_compare(database_url: str) -> tuple[set[str], list]:
+    """Upgrade an empty database to head; its tables, and how it differs from the models."""
     fresh = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
     with fresh.app_context():
         upgrade()
-        tables = set(inspect(db.engine).get_table_names())
+        with db.engine.connect() as connection:
+            tables = set(inspect(connection).get_table_names())
+            differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
         db.engine.dispose()
-    return tables
+    return tables, differences
 
 
-def test_an_empty_postgresql_database_upgrades_to_head(service_env):
+def test_an_empty_postgresql_database_upgrades_to_head_and_matches_the_models(service_env):
     with (
         services.postgres_server() as server,
         services.database(server, f"photogate_migrate_{uuid.uuid4().hex[:8]}") as url,
     ):
-        assert _upgrade_and_inspect(url.replace("postgresql://", "postgresql+psycopg2://")) >= TABLES
+        tables, differences = _upgrade_and_compare(url.replace("postgresql://", "postgresql+psycopg2://"))
+    assert tables == set(db.metadata.tables) | {"alembic_version"}
+    assert differences == []
 
 
-def test_an_empty_sqlite_database_upgrades_to_head(service_env, tmp_path):
-    assert _upgrade_and_inspect(f"sqlite:///{tmp_path / 'photogate.db'}") >= TABLES
+def test_an_empty_sqlite_database_upgrades_to_head_and_matches_the_models(service_env, tmp_path):
+    tables, differences = _upgrade_and_compare(f"sqlite:///{tmp_path / 'photogate.db'}")
+    assert tables == set(db.metadata.tables) | {"alembic_version"}
+    assert differences == []

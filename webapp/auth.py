@@ -3,7 +3,7 @@
 import functools
 import uuid
 
-from flask import Flask, request
+from flask import Flask, Response, redirect, request, url_for
 from flask_login import current_user
 
 from webapp.errors import AppError, Forbidden
@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.user_loader(_load_user)
     login_manager.request_loader(_user_from_bearer_token)
+    login_manager.unauthorized_handler(_unauthorized)
     app.before_request(_protect_cookie_sessions_from_csrf)
 
 
@@ -84,3 +85,14 @@ def admin_required(view):
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def _unauthorized():
+    """Not logged in: JSON 401 for the API; for an htmx swap, send the whole page to the login form
+    (a redirect would land the login page inside the fragment); a redirect for everything else."""
+    if request.path.startswith("/api/"):
+        raise NotAuthenticated()
+    login = url_for(login_manager.login_view, next=request.full_path if request.args else request.path)
+    if request.headers.get("HX-Request") == "true":
+        return Response(status=204, headers={"HX-Redirect": login})
+    return redirect(login)

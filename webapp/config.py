@@ -5,8 +5,10 @@ stored photos under the Flask instance folder. Production sets DATABASE_URL, RED
 S3_BUCKET (see README.md for every setting).
 """
 
+import base64
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -14,18 +16,26 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _ints(name: str, default: str) -> list[int]:
+    return [int(part) for part in os.environ.get(name, default).split(",") if part.strip()]
+
+
 def _flag(name: str, default: bool) -> bool:
     return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
 
 
-def persistent_secret_key(instance_path: Path) -> str:
-    """The embedded mode's secret key: generated once and kept in the instance folder."""
-    path = instance_path / "secret_key"
+def persistent_secret(instance_path: Path, name: str, make: Callable[[], str]) -> str:
+    """An embedded-mode secret: generated once and kept in the instance folder."""
+    path = instance_path / name
     if not path.exists():
         instance_path.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
+        path.write_text(make())
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _webhook_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def database_url(url: str) -> str:
@@ -39,7 +49,8 @@ def database_url(url: str) -> str:
 def settings_from_environment(instance_path: Path) -> dict:
     """Every setting photogate reads, with its embedded default."""
     return {
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or persistent_secret_key(instance_path),
+        "SECRET_KEY": os.environ.get("SECRET_KEY")
+        or persistent_secret(instance_path, "secret_key", lambda: secrets.token_urlsafe(48)),
         "SQLALCHEMY_DATABASE_URI": database_url(
             os.environ.get("DATABASE_URL", f"sqlite:///{instance_path / 'photogate.db'}")
         ),
@@ -57,9 +68,7 @@ def settings_from_environment(instance_path: Path) -> dict:
         "PROCESSED_MAX_SIDE": _int("PROCESSED_MAX_SIDE", 2048),
         "THUMBNAIL_SIDE": _int("THUMBNAIL_SIDE", 320),
         "JOB_TIMEOUT": _int("JOB_TIMEOUT", 300),
-        "JOB_RETRY_INTERVALS": [
-            int(s) for s in os.environ.get("JOB_RETRY_INTERVALS", "5,30,120").split(",") if s.strip()
-        ],
+        "JOB_RETRY_INTERVALS": _ints("JOB_RETRY_INTERVALS", "5,30,120"),
         "MODERATION_PROVIDER": os.environ.get("MODERATION_PROVIDER", "local"),
         "MODERATION_REJECT": os.environ.get("MODERATION_REJECT", ""),
         "MODERATION_FLAG": os.environ.get("MODERATION_FLAG", ""),
@@ -68,6 +77,18 @@ def settings_from_environment(instance_path: Path) -> dict:
         "REKOGNITION_ENDPOINT_URL": os.environ.get("REKOGNITION_ENDPOINT_URL") or None,
         "BULK_POLL_SECONDS": _int("BULK_POLL_SECONDS", 30),
         "MAX_BATCH_FILES": _int("MAX_BATCH_FILES", 10_000),
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "EXTERNAL_MODERATION_URL": os.environ.get("EXTERNAL_MODERATION_URL", ""),
+        "EXTERNAL_MODERATION_SECRET": os.environ.get("EXTERNAL_MODERATION_SECRET", ""),
+        "EXTERNAL_MODERATION_DEADLINE": _int("EXTERNAL_MODERATION_DEADLINE", 3600),
+        "EXTERNAL_RETRY_INTERVALS": _ints("EXTERNAL_RETRY_INTERVALS", "10,60,300,900"),
+        "MODERATION_WEBHOOK_SECRET": os.environ.get("MODERATION_WEBHOOK_SECRET", ""),
+        "WEBHOOK_MAX_BYTES": _int("WEBHOOK_MAX_BYTES", 64 * 1024),
+        "NOTIFICATION_SECRET": os.environ.get("NOTIFICATION_SECRET")
+        or persistent_secret(instance_path, "notification_secret", _webhook_secret),
+        "JOB_CALLBACK_URL": os.environ.get("JOB_CALLBACK_URL", ""),
+        "NOTIFICATION_RETRY_INTERVALS": _ints("NOTIFICATION_RETRY_INTERVALS", "10,60,300,1800,7200"),
+        "ALLOW_PRIVATE_CALLBACKS": _flag("ALLOW_PRIVATE_CALLBACKS", False),
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", False),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,

@@ -14,6 +14,10 @@ from rq import Callback, Queue, Retry
 PROCESS_PHOTO = "workers.jobs.process_photo"
 PROCESS_PHOTO_FAILED = "workers.jobs.process_photo_failed"
 JOB_STEP_FAILED = "workers.jobs.job_step_failed"
+DELIVER_NOTIFICATION = "workers.jobs.deliver_notification"
+REQUEST_EXTERNAL = "workers.jobs.request_external_moderation"
+REQUEST_EXTERNAL_FAILED = "workers.jobs.request_external_moderation_failed"
+EXTERNAL_DEADLINE = "workers.jobs.external_moderation_deadline"
 FAILURE_TTL = 7 * 24 * 3600
 ENQUEUE_BATCH = 1000
 
@@ -37,8 +41,8 @@ def processing_job_id(session_id: uuid.UUID) -> str:
     return f"process-photo-{session_id}"
 
 
-def _retry() -> Retry | None:
-    intervals = current_app.config["JOB_RETRY_INTERVALS"]
+def _retry(setting: str = "JOB_RETRY_INTERVALS") -> Retry | None:
+    intervals = current_app.config[setting]
     return Retry(max=len(intervals), interval=intervals) if intervals else None
 
 
@@ -83,3 +87,41 @@ def enqueue_job_step(function: str, job_id: uuid.UUID, step: str, delay: int = 0
         queue.enqueue_in(timedelta(seconds=delay), function, str(job_id), **options)
     else:
         queue.enqueue(function, str(job_id), **options)
+
+
+def enqueue_notification(job_id: uuid.UUID) -> None:
+    """Deliver a job's completion event, retried with backoff until the receiver takes it."""
+    photo_queue().enqueue(
+        DELIVER_NOTIFICATION,
+        str(job_id),
+        job_id=f"notify-{job_id}",
+        retry=_retry("NOTIFICATION_RETRY_INTERVALS"),
+        result_ttl=0,
+        failure_ttl=FAILURE_TTL,
+    )
+
+
+def enqueue_external_request(virtual_image_id: uuid.UUID, deadline: int) -> None:
+    """Hand an image to the external moderation service, and check on it at its deadline."""
+    queue = photo_queue()
+    queue.enqueue(
+        REQUEST_EXTERNAL,
+        str(virtual_image_id),
+        job_id=f"external-{virtual_image_id}",
+        retry=_retry("EXTERNAL_RETRY_INTERVALS"),
+        on_failure=Callback(REQUEST_EXTERNAL_FAILED),
+        result_ttl=0,
+        failure_ttl=FAILURE_TTL,
+    )
+    schedule_deadline_check(virtual_image_id, deadline)
+
+
+def schedule_deadline_check(virtual_image_id: uuid.UUID, delay: int) -> None:
+    """Check, after `delay` seconds, that the external service answered for the image."""
+    photo_queue().enqueue_in(
+        timedelta(seconds=delay),
+        EXTERNAL_DEADLINE,
+        str(virtual_image_id),
+        result_ttl=0,
+        failure_ttl=FAILURE_TTL,
+    )

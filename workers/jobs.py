@@ -2,9 +2,11 @@
 
 import uuid
 
+from rq import get_current_job
 from rq.job import Job
 
-from webapp.services import bulk_moderation, processing
+from webapp.moderation import ModerationFailed
+from webapp.services import bulk_moderation, external_moderation, moderation, notifications, processing
 from workers.context import app_context
 
 
@@ -24,6 +26,43 @@ def poll_bulk_moderation(job_id: str) -> None:
     """One scheduled check of a job-level analysis; schedules the next while it runs."""
     with app_context():
         bulk_moderation.poll(uuid.UUID(job_id))
+
+
+def request_external_moderation(virtual_image_id: str) -> None:
+    """Hand one image to the external moderation service; retried with backoff while it is down."""
+    with app_context():
+        try:
+            external_moderation.send_request(uuid.UUID(virtual_image_id))
+        except ModerationFailed as exc:
+            moderation.record_error(uuid.UUID(virtual_image_id), f"Not moderated: {exc}")
+
+
+def request_external_moderation_failed(job: Job, connection, exc_type, exc_value, traceback) -> None:
+    """RQ failure callback: once no retry is left, the image ends `error`, never approved."""
+    if not job.should_retry:
+        with app_context():
+            moderation.record_error(
+                uuid.UUID(job.args[0]),
+                f"The moderation service could not be reached after every retry: {exc_value}",
+            )
+
+
+def external_moderation_deadline(virtual_image_id: str) -> None:
+    """At its deadline, an image the service has not answered ends `error`."""
+    with app_context():
+        external_moderation.deadline_passed(uuid.UUID(virtual_image_id))
+
+
+def deliver_notification(job_id: str) -> None:
+    """One attempt to POST a finished job's signed event to its callback URL."""
+    job = get_current_job()
+    retries_left = (job.retries_left or 0) if job else 0
+    attempt = (len(job.retry_intervals or []) if job else 0) - retries_left + 1
+    with app_context():
+        try:
+            notifications.deliver(uuid.UUID(job_id), attempt, retries_left)
+        except notifications.NotificationRefused:
+            return
 
 
 def process_photo_failed(job: Job, connection, exc_type, exc_value, traceback) -> None:

@@ -8,6 +8,7 @@
   const form = document.getElementById("batch-form");
   const input = document.getElementById("batch-input");
   const provider = document.getElementById("batch-provider");
+  const callback = document.getElementById("batch-callback");
   const rows = document.getElementById("batch-files");
   const stateText = document.getElementById("batch-state");
   const progress = document.getElementById("batch-progress");
@@ -120,16 +121,18 @@
     document.getElementById("batch-status").hidden = false;
     if (!job) {
       provider.disabled = true;
+      callback.disabled = true;
       stateText.textContent = "Creating the job…";
       try {
         job = await request(form.dataset.jobsUrl, {
           method: "POST",
           headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ provider: provider.value }),
+          body: JSON.stringify({ provider: provider.value, callback_url: callback.value || null }),
         });
       } catch (error) {
         stateText.textContent = `The job could not be created: ${error.message}`;
         provider.disabled = false;
+        callback.disabled = false;
         return;
       }
     }

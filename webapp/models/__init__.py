@@ -4,6 +4,7 @@ from webapp.models.bulk_jobs import BulkJob, BulkJobImage, JobStatus
 from webapp.models.photos import ImageKind, PhotoSession, S3Image, SessionStatus
 from webapp.models.users import ApiToken, User
 from webapp.models.virtual_images import ModerationStatus, VirtualImage
+from webapp.models.webhooks import ModerationReview, WebhookDelivery, WebhookEvent
 
 __all__ = [
     "ApiToken",
@@ -11,10 +12,13 @@ __all__ = [
     "BulkJobImage",
     "ImageKind",
     "JobStatus",
+    "ModerationReview",
     "ModerationStatus",
     "PhotoSession",
     "S3Image",
     "SessionStatus",
     "User",
     "VirtualImage",
+    "WebhookDelivery",
+    "WebhookEvent",
 ]

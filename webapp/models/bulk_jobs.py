@@ -53,6 +53,9 @@ class BulkJob(db.Model):
     rejected: Mapped[int] = mapped_column(default=0)
     failed: Mapped[int] = mapped_column(default=0)
     provider_job_id: Mapped[str | None] = mapped_column(String(128))
+    # Where a signed job.completed event is POSTed once the job ends; claimed once, then delivered.
+    callback_url: Mapped[str | None] = mapped_column(Text)
+    notification_claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     error: Mapped[str | None] = mapped_column(Text)
     # Problems that belong to no image (a provider result naming an unknown object, ...), shown on the job.
     notes: Mapped[list | None] = mapped_column(JsonDocument)

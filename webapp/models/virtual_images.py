@@ -4,7 +4,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String, Text
+from sqlalchemy import DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -22,6 +22,7 @@ class ModerationStatus(enum.StrEnum):
 
 class VirtualImage(db.Model):
     __tablename__ = "virtual_images"
+    __table_args__ = (Index("ix_virtual_images_status_created", "moderation_status", "created_at"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     session_id: Mapped[uuid.UUID] = mapped_column(
@@ -42,6 +43,11 @@ class VirtualImage(db.Model):
     source: Mapped[str | None] = mapped_column(String(20))
     provider: Mapped[str | None] = mapped_column(String(30))
     moderation_error: Mapped[str | None] = mapped_column(Text)
+    # The external provider: when the image was handed over, when it must have answered, and the
+    # send time of the callback applied last (an older, reordered callback does not override it).
+    external_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    external_deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    external_event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reviewed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -8,7 +8,8 @@ from webapp.moderation.policy import DEFAULT_FLAG, DEFAULT_REJECT, Policy, parse
 LOCAL = "local"
 REKOGNITION = "rekognition"
 REKOGNITION_BULK = "rekognition_bulk"
-PROVIDERS = (LOCAL, REKOGNITION, REKOGNITION_BULK)
+EXTERNAL = "external"
+PROVIDERS = (LOCAL, REKOGNITION, REKOGNITION_BULK, EXTERNAL)
 # Providers that moderate a whole job at once, after every photo of it is processed.
 JOB_LEVEL_PROVIDERS = frozenset({REKOGNITION_BULK})
 NEEDS_S3 = frozenset({REKOGNITION, REKOGNITION_BULK})
@@ -29,6 +30,8 @@ def choose_provider(requested: str | None) -> str:
     name = (requested or current_app.config["MODERATION_PROVIDER"]).strip()
     if name not in PROVIDERS:
         raise UnknownProvider(f"Unknown moderation provider {name!r}; choose one of {', '.join(PROVIDERS)}.")
+    if name == EXTERNAL and not current_app.config["EXTERNAL_MODERATION_URL"]:
+        raise ProviderUnavailable("The external provider needs EXTERNAL_MODERATION_URL to be configured.")
     if name in NEEDS_S3 and not current_app.config["S3_BUCKET"]:
         raise ProviderUnavailable(
             f"The {name} provider reads photos from S3; this server stores them on disk."

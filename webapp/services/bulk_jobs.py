@@ -18,6 +18,7 @@ from webapp.extensions import db
 from webapp.models import BulkJob, BulkJobImage, JobStatus, ModerationStatus, PhotoSession, User, VirtualImage
 from webapp.models.types import utcnow
 from webapp.queue import enqueue_many_photo_processing
+from webapp.services import notifications
 
 # Which job counter each moderation outcome moves into.
 OUTCOME_COUNTERS = {
@@ -52,8 +53,10 @@ class JobPage:
         return max(1, -(-self.job.total // self.per_page))
 
 
-def create_job(owner: User, provider: str) -> BulkJob:
-    job = BulkJob(owner_id=owner.id, provider=provider, status=JobStatus.UPLOADING)
+def create_job(owner: User, provider: str, callback_url: str | None = None) -> BulkJob:
+    """A job open for files; its completion is POSTed to `callback_url` (else the owner's default)."""
+    url = notifications.callback_url_for(owner, callback_url)
+    job = BulkJob(owner_id=owner.id, provider=provider, status=JobStatus.UPLOADING, callback_url=url)
     db.session.add(job)
     db.session.commit()
     return job
@@ -148,6 +151,7 @@ def submit_job(job: BulkJob) -> BulkJob:
     session_ids = list(db.session.scalars(_job_sessions(job.id)))
     if not session_ids:
         _finish_empty(job.id)
+        notifications.job_maybe_finished(job.id)
         db.session.refresh(job)
         return job
     try:
@@ -221,6 +225,24 @@ def count_outcomes(job_id: uuid.UUID, outcomes: Mapping[ModerationStatus, int], 
             ),
             completed_at=case((finished, utcnow()), else_=BulkJob.completed_at),
         )
+    )
+
+
+def count_change(job_id: uuid.UUID, before: ModerationStatus, after: ModerationStatus) -> None:
+    """An image's verdict changed (a person, a late callback): move it between counters (caller commits).
+
+    A job that already ended keeps its status; only its counts follow the image.
+    """
+    if before == after:
+        return
+    if before == ModerationStatus.PENDING:
+        count_outcomes(job_id, {after: 1})
+        return
+    moved_out, moved_in = OUTCOME_COUNTERS[before], OUTCOME_COUNTERS[after]
+    db.session.execute(
+        update(BulkJob)
+        .where(BulkJob.id == job_id)
+        .values({moved_out: getattr(BulkJob, moved_out) - 1, moved_in: getattr(BulkJob, moved_in) + 1})
     )
 
 

@@ -18,7 +18,7 @@ from webapp.models import BulkJob, BulkJobImage, ImageKind, JobStatus, Moderatio
 from webapp.models.types import utcnow
 from webapp.moderation import ModerationFailed, providers
 from webapp.queue import enqueue_job_step
-from webapp.services import bulk_jobs, moderation
+from webapp.services import bulk_jobs, moderation, notifications
 from webapp.storage import get_storage
 
 log = logging.getLogger(__name__)
@@ -148,6 +148,7 @@ def write_outcome(job_id: uuid.UUID, outcome) -> Counter:
         job.notes = [*(job.notes or []), *notes]
     bulk_jobs.count_outcomes(job_id, written)
     db.session.commit()
+    notifications.job_maybe_finished(job_id)
     return written
 
 
@@ -236,3 +237,4 @@ def fail_pending(job_id: uuid.UUID, reason: str) -> None:
         .values(status=JobStatus.FAILED)
     )
     db.session.commit()
+    notifications.job_maybe_finished(job_id)

@@ -14,7 +14,7 @@ from webapp.models import ImageKind, ModerationStatus, PhotoSession, S3Image, Vi
 from webapp.models.types import utcnow
 from webapp.moderation import ModerationFailed, ModerationResult
 from webapp.moderation import providers as moderation_providers
-from webapp.services import bulk_jobs
+from webapp.services import bulk_jobs, external_moderation, notifications
 
 NSFW_VERDICTS = frozenset({ModerationStatus.FLAGGED, ModerationStatus.REJECTED})
 
@@ -30,6 +30,10 @@ def moderate_photo(session: PhotoSession, pixels: Image.Image) -> None:
     if virtual_image is None or virtual_image.moderation_status != ModerationStatus.PENDING:
         return
     if virtual_image.provider in moderation_providers.JOB_LEVEL_PROVIDERS:
+        return
+    if virtual_image.provider == moderation_providers.EXTERNAL:
+        if virtual_image.external_requested_at is None:
+            external_moderation.hand_over(virtual_image)
         return
     try:
         result = _ask(virtual_image.provider, session, pixels)
@@ -90,11 +94,12 @@ def _decide(virtual_image_id: uuid.UUID, **values) -> bool:
         )
         .values(**values, updated_at=utcnow())
     ).rowcount
-    if applied:
-        job_id = bulk_jobs.job_of(virtual_image_id)
-        if job_id:
-            bulk_jobs.count_outcomes(job_id, {values["moderation_status"]: 1})
+    job_id = bulk_jobs.job_of(virtual_image_id) if applied else None
+    if job_id:
+        bulk_jobs.count_outcomes(job_id, {values["moderation_status"]: 1})
     db.session.commit()
+    if job_id:
+        notifications.job_maybe_finished(job_id)
     return bool(applied)
 
 

@@ -32,6 +32,9 @@ class Storage(Protocol):
     def url(self, key: str, expires: int) -> str:
         """A URL the browser can load the object from, valid for `expires` seconds."""
 
+    def shared_url(self, key: str, expires: int, base_url: str) -> str:
+        """A URL another service can load the object from without logging in, for `expires` seconds."""
+
     def ping(self) -> None:
         """Raise StorageUnavailable unless the backend answers."""
 

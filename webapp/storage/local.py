@@ -13,6 +13,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from webapp.storage import ObjectMissing, StorageUnavailable
 
 SIGNING_SALT = "photogate.media"
+# Links for another service (the external moderation provider): they need no login.
+SHARED_SALT = "photogate.media.shared"
 
 
 class LocalStorage:
@@ -55,20 +57,24 @@ class LocalStorage:
         token = media_signer().dumps([key, int(time.time()) + expires])
         return url_for("media.serve", key=key, token=token, _external=True)
 
+    def shared_url(self, key: str, expires: int, base_url: str) -> str:
+        token = media_signer(SHARED_SALT).dumps([key, int(time.time()) + expires])
+        return f"{base_url}/media/shared/{key}?token={token}"
+
     def ping(self) -> None:
         if not os.access(self.root, os.W_OK):
             raise StorageUnavailable(f"{self.root} is not writable")
 
 
-def media_signer() -> URLSafeSerializer:
+def media_signer(salt: str = SIGNING_SALT) -> URLSafeSerializer:
     """Signs local-disk image URLs (the key and an expiry time) so they work only for a short time."""
-    return URLSafeSerializer(current_app.secret_key, salt=SIGNING_SALT)
+    return URLSafeSerializer(current_app.secret_key, salt=salt)
 
 
-def signed_key_is_valid(key: str, token: str) -> bool:
-    """Whether `token` was issued for `key` and has not expired."""
+def signed_key_is_valid(key: str, token: str, salt: str = SIGNING_SALT) -> bool:
+    """Whether `token` was issued for `key` (for this kind of link) and has not expired."""
     try:
-        signed_key, expires_at = media_signer().loads(token)
+        signed_key, expires_at = media_signer(salt).loads(token)
     except (BadSignature, ValueError, TypeError):
         return False
     return signed_key == key and time.time() <= expires_at

@@ -55,6 +55,9 @@ class S3Storage:
             "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires
         )
 
+    def shared_url(self, key: str, expires: int, base_url: str) -> str:
+        return self.url(key, expires)
+
     def ping(self) -> None:
         with _unavailable_on_error():
             self.client.head_bucket(Bucket=self.bucket)

@@ -11,9 +11,9 @@ from webapp.services.photos import image_url, iso
 
 
 def register_blueprints(app: Flask) -> None:
-    from webapp.views import api, auth, bulk_api, jobs, media, pages
+    from webapp.views import account, api, auth, bulk_api, jobs, media, pages, review, reviews_api, webhooks
 
-    for module in (auth, pages, jobs, api, bulk_api, media):
+    for module in (auth, account, pages, jobs, review, api, bulk_api, reviews_api, webhooks, media):
         app.register_blueprint(module.blueprint)
     app.register_error_handler(AppError, _app_error)
     app.register_error_handler(InvalidImage, _app_error)

@@ -22,7 +22,8 @@ class BadUploadOrder(AppError):
 def upload_batch():
     """Create a job from one request's files (`files`, in upload order), store them and submit it."""
     files = _batch_files()
-    job = bulk_jobs.create_job(current_user, choose_provider(request.form.get("provider")))
+    provider = choose_provider(request.form.get("provider"))
+    job = bulk_jobs.create_job(current_user, provider, request.form.get("callback_url"))
     result = uploads.accept_batch(current_user, job, files)
     job = bulk_jobs.submit_job(job)
     body = {"job_id": str(job.id), "status": job.status.value, "total": job.total}
@@ -41,8 +42,10 @@ def list_jobs():
 def create_job():
     """Open a job for files to be sent in several requests."""
     body = request.get_json(silent=True) or {}
-    job = bulk_jobs.create_job(current_user, choose_provider(body.get("provider")))
-    return jsonify(job_id=str(job.id), status=job.status.value, provider=job.provider), 201
+    job = bulk_jobs.create_job(current_user, choose_provider(body.get("provider")), body.get("callback_url"))
+    return jsonify(
+        job_id=str(job.id), status=job.status.value, provider=job.provider, callback_url=job.callback_url
+    ), 201
 
 
 @blueprint.post("/jobs/<job_id>/files")

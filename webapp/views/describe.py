@@ -47,6 +47,7 @@ def describe_job_status(job: BulkJob, page: JobPage | None) -> dict:
         "status": job.status.value,
         "provider": job.provider,
         **{name: getattr(job, name) for name in COUNTERS},
+        "callback_url": job.callback_url,
         "error": job.error,
         "notes": job.notes or [],
         "created_at": iso(job.created_at),

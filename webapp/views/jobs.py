@@ -4,7 +4,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 from webapp.moderation.providers import PROVIDERS, policy
-from webapp.services import bulk_jobs
+from webapp.services import bulk_jobs, notifications
 from webapp.views.describe import int_arg
 from webapp.views.fragments import render_page_or_fragment
 
@@ -34,4 +34,7 @@ def job(job_id: str):
     """A job's counters and a page of its images, updated live until the job ends."""
     found = bulk_jobs.find_job(current_user, job_id)
     page = bulk_jobs.job_page(found, int_arg("page", 1), IMAGES_PER_PAGE, with_images=True)
-    return render_page_or_fragment("pages/job.html", "partials/job_detail.html", job=found, page=page)
+    deliveries = notifications.deliveries_of(found.id)
+    return render_page_or_fragment(
+        "pages/job.html", "partials/job_detail.html", job=found, page=page, deliveries=deliveries
+    )

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from webapp.services.photos import find_session
 from webapp.storage import get_storage
-from webapp.storage.local import LocalStorage, signed_key_is_valid
+from webapp.storage.local import SHARED_SALT, LocalStorage, signed_key_is_valid
 
 blueprint = Blueprint("media", __name__, url_prefix="/media")
 
@@ -22,3 +22,17 @@ def serve(key: str):
     if image is None:
         abort(404)
     return send_file(storage.path(key), mimetype=image.content_type, max_age=86400)
+
+
+@blueprint.get("/shared/<path:key>")
+def shared(key: str):
+    """One original, for the external moderation service: the unexpired signed link is the permission."""
+    storage = get_storage()
+    if not isinstance(storage, LocalStorage) or not signed_key_is_valid(
+        key, request.args.get("token", ""), SHARED_SALT
+    ):
+        abort(404)
+    try:
+        return send_file(storage.path(key), max_age=0)
+    except FileNotFoundError:
+        abort(404)

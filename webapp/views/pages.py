@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from webapp.errors import AppError, MissingFile
 from webapp.imaging import InvalidImage
 from webapp.moderation.providers import choose_provider
-from webapp.services import photos, uploads
+from webapp.services import photos, reviews, uploads
 from webapp.views.fragments import render_page_or_fragment
 
 blueprint = Blueprint("pages", __name__)
@@ -59,7 +59,9 @@ def photo_list():
 def photo(session_id: str):
     """A photo's gallery page: original and processed side by side, with both thumbnails."""
     session = photos.find_session(current_user, session_id)
-    context = {"session": session, "virtual_image": photos.virtual_image_of(session)}
+    virtual_image = photos.virtual_image_of(session)
+    history = reviews.reviews_of(virtual_image.id) if virtual_image else []
+    context = {"session": session, "virtual_image": virtual_image, "reviews": history}
     return render_page_or_fragment("pages/photo.html", "partials/photo_gallery.html", **context)
 
 

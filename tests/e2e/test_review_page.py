@@ -1,0 +1,131 @@
+"""An admin works through the review queue in a real browser, mostly from the keyboard."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import log_in
+from tests.factories import make_user, wait_until_terminal
+from tests.test_review_pages import image_state, reviews_of, waiting_photo
+from webapp.models import ModerationStatus
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def admin(app):
+    return make_user(app, "reviewer@example.com", admin=True)
+
+
+def processed_waiting_photos(app, owner, count: int):
+    """Flagged photos whose thumbnails the worker has made, oldest first."""
+    photos = [waiting_photo(app, owner, f"photo-{n}.jpg") for n in range(count)]
+    for photo in photos:
+        wait_until_terminal(app, str(photo.session_id))
+    return photos
+
+
+def open_queue(page, live_server, admin):
+    log_in(page, live_server, admin.email, admin.password)
+    page.click("nav >> text=Review")
+    page.wait_for_url(live_server + "/review")
+
+
+def card(page, photo):
+    return page.locator(f"#review-{photo.virtual_image_id}")
+
+
+def thumbnail_filter(page, photo) -> str:
+    return card(page, photo).locator("img").evaluate("img => getComputedStyle(img).filter")
+
+
+def test_an_admin_reveals_and_approves_from_the_keyboard_and_the_photo_page_shows_it(
+    page, live_server, app, user, admin, worker
+):
+    first, second = processed_waiting_photos(app, user, 2)
+    open_queue(page, live_server, admin)
+
+    expect(card(page, first)).to_be_focused()
+    assert thumbnail_filter(page, first).startswith("blur(")
+    page.keyboard.press("v")
+    assert thumbnail_filter(page, first) == "none"
+    assert thumbnail_filter(page, second).startswith("blur(")
+
+    # Typing a note, "a" included, must not approve anything; Escape hands the keys back to the card.
+    card(page, first).locator("textarea").press_sequentially("a beach")
+    page.keyboard.press("Escape")
+    expect(card(page, first)).to_be_focused()
+    page.keyboard.press("a")
+
+    expect(card(page, first)).to_have_attribute("data-decided", "approved")
+    expect(card(page, first)).to_contain_text("Approved by you — undo is not possible.")
+    expect(card(page, second)).to_be_focused()
+    expect(page.locator("[data-waiting]")).to_have_text("1")
+    [review] = reviews_of(app, first.virtual_image_id)
+    assert (review.verdict_after, review.note) == ("approved", "a beach")
+
+    page.goto(f"{live_server}/photos/{first.session_id}")
+    expect(page.locator("[data-review]")).to_have_count(1)
+    expect(page.locator("[data-review]")).to_contain_text(
+        "reviewer@example.com changed flagged → approved on"
+    )
+    expect(page.locator("[data-review]")).to_contain_text(": a beach")
+
+
+def test_two_selected_cards_are_rejected_together(page, live_server, app, user, admin, worker):
+    first, second, kept = processed_waiting_photos(app, user, 3)
+    open_queue(page, live_server, admin)
+    bulk_reject = page.locator("#review-bulk button", has_text="Reject selected")
+    expect(bulk_reject).to_be_disabled()
+
+    page.keyboard.press("x")
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    expect(page.locator("[data-selected-count]")).to_have_text("2")
+    page.fill("#review-bulk textarea", "not for this site")
+    bulk_reject.click()
+
+    expect(page.locator("[data-waiting]")).to_have_text("1")
+    expect(page.locator(".review-card")).to_have_count(1)
+    expect(card(page, kept)).to_be_focused()
+    for photo in (first, second):
+        assert image_state(app, photo.virtual_image_id).moderation_status == ModerationStatus.REJECTED
+        [review] = reviews_of(app, photo.virtual_image_id)
+        assert review.note == "not for this site"
+
+
+def test_a_refused_decision_shows_the_servers_message_on_its_card(
+    page, live_server, app, user, admin, worker
+):
+    [photo] = processed_waiting_photos(app, user, 1)
+    open_queue(page, live_server, admin)
+    # A verdict the server does not know, as a stale or tampered page could send.
+    card(page, photo).locator('[data-verdict="approved"]').evaluate("button => { button.value = 'maybe'; }")
+
+    page.keyboard.press("a")
+
+    error = card(page, photo).locator("[data-error]")
+    expect(error).to_be_visible()
+    expect(error).to_have_text("The verdict must be 'approved' or 'rejected'.")
+    expect(card(page, photo)).not_to_have_attribute("data-decided", "approved")
+    assert image_state(app, photo.virtual_image_id).moderation_status == ModerationStatus.FLAGGED
+
+
+def test_an_admin_decides_on_the_photo_page_and_sees_the_trail_grow(
+    page, live_server, app, user, admin, worker
+):
+    [photo] = processed_waiting_photos(app, user, 1)
+    log_in(page, live_server, admin.email, admin.password)
+    page.goto(f"{live_server}/photos/{photo.session_id}")
+    history = page.locator("#review-history")
+    expect(history).to_contain_text("No person has reviewed this photo.")
+
+    history.locator("textarea").fill("too much skin")
+    history.locator("button", has_text="Reject").click()
+
+    expect(history.locator("[data-review]")).to_have_count(1)
+    expect(history.locator("[data-review]")).to_contain_text("changed flagged → rejected on")
+    expect(page.locator(".moderation .status-line .badge")).to_have_text("rejected")
+    history.locator("button", has_text="Approve").evaluate("button => { button.value = 'maybe'; }")
+    history.locator("button", has_text="Approve").click()
+    expect(history.locator(".review-error")).to_have_text("The verdict must be 'approved' or 'rejected'.")
+    expect(history.locator("[data-review]")).to_have_count(1)

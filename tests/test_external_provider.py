@@ -1,0 +1,135 @@
+"""The external provider with a real stand-in service on loopback, real workers and a live server.
+
+photogate sends each image (signed) to the stand-in; the test, as the vendor, calls the webhook
+back: on time, twice, out of order, forged, or never.
+"""
+
+import io
+import urllib.request
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.conftest import REQUEST_SECRET, WEBHOOK_SECRET, start_worker, stop
+from tests.e2e.conftest import live_server  # noqa: F401  (the server the vendor calls back)
+from tests.factories import image_bytes, wait_for
+from tests.standin import StandIn, call_back
+
+EXPLICIT = {"Name": "Explicit", "ParentName": "", "Confidence": 88.0, "TaxonomyLevel": 1}
+
+
+@pytest.fixture
+def vendor(app, service_env, live_server, monkeypatch):  # noqa: F811
+    """The stand-in service, and a worker configured to send to it, on a queue of their own."""
+    queue = f"{service_env['QUEUE_NAME']}-external-{uuid.uuid4().hex[:4]}"
+    with StandIn(verifying_secret=REQUEST_SECRET) as stand_in:
+        settings = {
+            "QUEUE_NAME": queue,
+            "EXTERNAL_MODERATION_URL": stand_in.url,
+            "EXTERNAL_MODERATION_DEADLINE": "4",
+            "PUBLIC_BASE_URL": live_server,
+        }
+        for name, value in settings.items():
+            monkeypatch.setitem(app.config, name, int(value) if value.isdigit() else value)
+        process = start_worker(service_env, settings)
+        yield stand_in
+        stop(process)
+
+
+def upload_external(client, user) -> dict:
+    response = client.post(
+        "/api/photos/upload",
+        headers=user.headers,
+        data={"file": (io.BytesIO(image_bytes()), "a.jpg"), "provider": "external"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 202, response.get_json()
+    return response.get_json()
+
+
+def moderation(client, user, session_id: str) -> dict:
+    return client.get(f"/api/photos/{session_id}", headers=user.headers).get_json()["moderation"]
+
+
+def test_the_service_gets_a_signed_request_it_can_act_on_and_its_verdict_lands_once(
+    app, client, user, vendor
+):
+    photo = upload_external(client, user)
+
+    request = vendor.wait_for_requests(1)[0]
+    assert request.signature_valid
+    assert request.body["virtual_image_id"] == photo["virtual_image_id"]
+    with urllib.request.urlopen(request.body["image_url"], timeout=10) as image:
+        assert image.read()[:3] == b"\xff\xd8\xff"  # the short-lived URL serves the JPEG
+    assert moderation(client, user, photo["session_id"])["status"] == "pending"
+
+    verdict = {"virtual_image_id": photo["virtual_image_id"], "verdict": "flagged", "labels": [EXPLICIT]}
+    callback = request.body["callback_url"]
+    forged = call_back(
+        callback, "whsec_Zm9yZ2VkLXNlY3JldC1mb3JnZWQtc2VjcmV0", verdict | {"verdict": "approved"}
+    )
+    sent = datetime.now(UTC)
+    first = call_back(callback, WEBHOOK_SECRET, verdict, "msg_vendor_1", sent)
+    duplicate = call_back(callback, WEBHOOK_SECRET, verdict, "msg_vendor_1", sent)
+    late = call_back(
+        callback, WEBHOOK_SECRET, verdict | {"verdict": "approved"}, sent_at=sent - timedelta(minutes=1)
+    )
+
+    assert forged[0] == 401
+    assert (first[0], first[1]["status"]) == (200, "applied")
+    assert (duplicate[0], duplicate[1]["status"]) == (200, "duplicate")
+    assert (late[0], late[1]["status"]) == (200, "ignored_stale")
+    result = moderation(client, user, photo["session_id"])
+    assert (result["status"], result["source"], result["is_nsfw"]) == (
+        "rejected",
+        "external",
+        True,
+    )  # 88 ≥ 80
+
+
+def test_an_image_the_service_never_answers_ends_error_at_its_deadline(app, client, user, vendor):
+    photo = upload_external(client, user)
+    vendor.wait_for_requests(1)
+
+    result = wait_for(
+        lambda: (m := moderation(client, user, photo["session_id"]))["status"] != "pending" and m, 30
+    )
+
+    assert result["status"] == "error"
+    assert result["is_nsfw"] is None
+    photo_page = client.get(f"/api/photos/{photo['session_id']}", headers=user.headers).get_json()
+    assert photo_page["status"] == "completed"
+
+
+def test_delivery_is_retried_while_the_service_is_down_then_ends_error(app, client, user, vendor):
+    vendor.answers.extend([503, 503, 503])
+    photo = upload_external(client, user)
+
+    requests = vendor.wait_for_requests(3, timeout=30)
+
+    assert len({r.headers["webhook-id"] for r in requests}) == 1  # the same message, retried
+    with app.app_context():
+        from webapp.extensions import db
+        from webapp.models import VirtualImage
+
+        wait_for(
+            lambda: (
+                db.session.get(
+                    VirtualImage, uuid.UUID(photo["virtual_image_id"]), populate_existing=True
+                ).moderation_status.value
+                == "error"
+            ),
+            20,
+        )
+        image = db.session.get(VirtualImage, uuid.UUID(photo["virtual_image_id"]))
+        assert "could not be reached" in image.moderation_error
+
+
+def test_the_external_provider_needs_a_configured_service(app, client, user, monkeypatch):
+    monkeypatch.setitem(app.config, "EXTERNAL_MODERATION_URL", "")
+
+    response = client.post("/api/bulk-nsfw/jobs", headers=user.headers, json={"provider": "external"})
+
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "provider_unavailable"

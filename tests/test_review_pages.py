@@ -1,0 +1,269 @@
+"""The review queue's server side: who may see it, its order, decisions one by one and in bulk, the audit."""
+
+import io
+import re
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from tests.factories import Person, image_bytes, make_user
+from tests.test_users_and_login import login
+from webapp.extensions import db
+from webapp.models import ModerationReview, ModerationStatus, User, VirtualImage
+from webapp.services import uploads
+
+EXPLICIT = [
+    {"Name": "Explicit Nudity", "ParentName": "", "Confidence": 93.4, "TaxonomyLevel": 1},
+    {
+        "Name": "Exposed Male Genitalia",
+        "ParentName": "Explicit Nudity",
+        "Confidence": 61.2,
+        "TaxonomyLevel": 2,
+    },
+]
+
+
+def waiting_photo(
+    app, owner: Person, filename: str, status: str = "flagged", labels=None, error: str | None = None
+) -> uploads.AcceptedPhoto:
+    """A photo left for a person to decide, as a model would have left it (no model involved)."""
+    with app.app_context():
+        owner_row = db.session.get(User, owner.id)
+        placement = uploads.Placement("local")
+        accepted = uploads.accept_photo(owner_row, io.BytesIO(image_bytes()), filename, placement)
+        image = db.session.get(VirtualImage, accepted.virtual_image_id)
+        image.moderation_status = ModerationStatus(status)
+        image.rekognition_data = {"ModerationLabels": EXPLICIT if labels is None else labels}
+        image.moderation_error = error
+        db.session.commit()
+        return accepted
+
+
+def signed_in(client, person: Person):
+    """`client` logged in as `person`, with the CSRF header its pages would give htmx."""
+    login(client, person.email, person.password)
+    page = client.get("/upload").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    client.csrf_headers = {"X-CSRFToken": token}
+    return client
+
+
+def htmx_post(client, path: str, data: dict):
+    return client.post(path, headers={**client.csrf_headers, "HX-Request": "true"}, data=data)
+
+
+def audit_lines(html: str) -> list[str]:
+    """The photo page's review lines, their moments (checked to be there) shown as `<time>`."""
+    lines = re.findall(r"<li data-review=[^>]*>(.*?)</li>", html, re.S)
+    return [
+        re.sub(r'<time datetime="[^"]+">[^<]+</time>', "<time>", " ".join(line.split())) for line in lines
+    ]
+
+
+def image_state(app, virtual_image_id) -> VirtualImage:
+    with app.app_context():
+        image = db.session.get(VirtualImage, virtual_image_id)
+        db.session.expunge(image)
+        return image
+
+
+def reviews_of(app, virtual_image_id) -> list[ModerationReview]:
+    with app.app_context():
+        query = select(ModerationReview).where(ModerationReview.virtual_image_id == virtual_image_id)
+        rows = list(db.session.scalars(query.order_by(ModerationReview.created_at)))
+        db.session.expunge_all()
+        return rows
+
+
+@pytest.fixture(autouse=True)
+def no_worker(app, monkeypatch):
+    """Photos stay as the tests leave them: no worker listens to this queue."""
+    monkeypatch.setitem(app.config, "QUEUE_NAME", "nobody-listens-here")
+
+
+@pytest.fixture
+def admin(app) -> Person:
+    return make_user(app, "admin@example.com", admin=True)
+
+
+@pytest.fixture
+def reviewer(client, admin):
+    return signed_in(client, admin)
+
+
+def test_the_queue_shows_flagged_images_first_then_failed_ones_oldest_first(app, reviewer, user):
+    failed = waiting_photo(app, user, "failed.jpg", "error", labels=[], error="Not moderated: model crashed")
+    older = waiting_photo(app, user, "older.jpg")
+    newer = waiting_photo(app, user, "newer.jpg")
+    waiting_photo(app, user, "fine.jpg", "approved", labels=[])
+
+    response = reviewer.get("/review")
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    positions = [html.index(f'id="review-{photo.virtual_image_id}"') for photo in (older, newer, failed)]
+    assert positions == sorted(positions)
+    assert "fine.jpg" not in html
+    assert re.search(r"<span data-waiting>3</span> waiting", html)
+    assert "Explicit Nudity <strong>93%</strong>" in html
+    assert "Exposed Male Genitalia <strong>61%</strong>" in html
+    assert "Not moderated: model crashed" in html
+    assert f'href="/photos/{older.session_id}"' in html
+    assert 'data-status="flagged"' in html and 'data-status="error"' in html
+    assert 'href="/review" aria-current="page">Review</a>' in html
+
+
+def test_an_htmx_refresh_gets_only_the_queue(app, reviewer, user):
+    waiting_photo(app, user, "a.jpg")
+
+    response = reviewer.get("/review", headers={"HX-Request": "true"})
+
+    html = response.get_data(as_text=True)
+    assert "<html" not in html
+    assert '<div id="review-queue">' in html
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_people_who_are_not_admins_cannot_review(app, client, user):
+    photo = waiting_photo(app, user, "a.jpg")
+    browser = signed_in(client, user)
+
+    assert browser.get("/review").status_code == 403
+    assert htmx_post(browser, f"/review/{photo.virtual_image_id}", {"verdict": "approved"}).status_code == 403
+    bulk = {"ids": [str(photo.virtual_image_id)], "verdict": "approved"}
+    assert htmx_post(browser, "/review/bulk", bulk).status_code == 403
+    api = client.post(
+        f"/api/virtual-images/{photo.virtual_image_id}/review",
+        headers=user.headers,
+        json={"verdict": "approved"},
+    )
+    assert api.status_code == 403
+    assert image_state(app, photo.virtual_image_id).moderation_status == ModerationStatus.FLAGGED
+    assert reviews_of(app, photo.virtual_image_id) == []
+    assert 'href="/review"' not in browser.get("/upload").get_data(as_text=True)
+
+
+def test_the_review_page_sends_people_who_are_not_logged_in_to_the_login_page(client):
+    response = client.get("/review")
+
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_a_decision_answers_the_decided_card_and_is_recorded_for_the_audit(app, reviewer, admin, user):
+    photo = waiting_photo(app, user, "a.jpg")
+
+    response = htmx_post(
+        reviewer, f"/review/{photo.virtual_image_id}", {"verdict": "rejected", "note": " nudity "}
+    )
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'id="review-{photo.virtual_image_id}" data-decided="rejected"' in html
+    assert "undo is not possible" in html
+    [review] = reviews_of(app, photo.virtual_image_id)
+    assert (review.reviewer_email, review.verdict_before, review.verdict_after, review.note) == (
+        admin.email,
+        "flagged",
+        "rejected",
+        "nudity",
+    )
+    image = image_state(app, photo.virtual_image_id)
+    assert (image.moderation_status, image.is_nsfw, image.source) == (
+        ModerationStatus.REJECTED,
+        True,
+        "manual",
+    )
+    assert image.reviewed_by_id == admin.id
+    assert "a.jpg" not in reviewer.get("/review").get_data(as_text=True)
+
+
+def test_the_photo_page_shows_every_decision_and_buttons_only_for_admins(app, reviewer, client, user):
+    photo = waiting_photo(app, user, "a.jpg")
+    htmx_post(reviewer, f"/review/{photo.virtual_image_id}", {"verdict": "rejected", "note": "nudity"})
+    htmx_post(reviewer, f"/review/{photo.virtual_image_id}", {"verdict": "approved", "note": ""})
+
+    html = reviewer.get(f"/photos/{photo.session_id}").get_data(as_text=True)
+
+    assert audit_lines(html) == [
+        "admin@example.com changed flagged → rejected on <time>: nudity",
+        "admin@example.com changed rejected → approved on <time>",
+    ]
+    assert f'hx-post="/review/{photo.virtual_image_id}"' in html
+    reviewer.post("/logout", headers=reviewer.csrf_headers)
+    owner_view = signed_in(client, user).get(f"/photos/{photo.session_id}").get_data(as_text=True)
+    assert "admin@example.com changed flagged → rejected" in owner_view
+    assert 'hx-post="/review/' not in owner_view
+
+
+def test_bulk_decisions_record_each_image_and_answer_the_refreshed_queue(app, reviewer, user):
+    first, second, kept = (waiting_photo(app, user, f"{name}.jpg") for name in ("first", "second", "kept"))
+    ids = [str(first.virtual_image_id), str(second.virtual_image_id)]
+
+    response = htmx_post(
+        reviewer, "/review/bulk", {"ids": ids, "verdict": "approved", "note": "beach photos"}
+    )
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<html" not in html and 'id="review-queue"' in html
+    assert "<span data-waiting>1</span> waiting" in html
+    assert f'id="review-{kept.virtual_image_id}"' in html
+    assert "first.jpg" not in html and "second.jpg" not in html
+    for photo in (first, second):
+        [review] = reviews_of(app, photo.virtual_image_id)
+        assert (review.verdict_after, review.note) == ("approved", "beach photos")
+        assert image_state(app, photo.virtual_image_id).moderation_status == ModerationStatus.APPROVED
+
+
+def test_an_unknown_verdict_is_refused_with_422_and_changes_nothing(app, reviewer, user):
+    photo = waiting_photo(app, user, "a.jpg")
+
+    response = htmx_post(reviewer, f"/review/{photo.virtual_image_id}", {"verdict": "maybe"})
+
+    assert response.status_code == 422
+    assert "The verdict must be &#39;approved&#39; or &#39;rejected&#39;." in response.get_data(as_text=True)
+    assert image_state(app, photo.virtual_image_id).moderation_status == ModerationStatus.FLAGGED
+    assert reviews_of(app, photo.virtual_image_id) == []
+
+
+@pytest.mark.parametrize("image_id", [str(uuid.uuid4()), "not-an-id"])
+def test_an_unknown_image_is_404(reviewer, image_id):
+    response = htmx_post(reviewer, f"/review/{image_id}", {"verdict": "approved"})
+
+    assert response.status_code == 404
+    assert 'class="error-message" data-code="not_found"' in response.get_data(as_text=True)
+
+
+def test_filenames_and_notes_are_escaped(app, reviewer, user):
+    photo = waiting_photo(app, user, "<img src=x onerror=alert(1)>.jpg")
+
+    queue = reviewer.get("/review").get_data(as_text=True)
+    note = "<script>alert(2)</script>"
+    card = htmx_post(reviewer, f"/review/{photo.virtual_image_id}", {"verdict": "approved", "note": note})
+    gallery = reviewer.get(f"/photos/{photo.session_id}").get_data(as_text=True)
+
+    assert "<img src=x onerror" not in queue
+    assert "&lt;img src=x onerror=alert(1)&gt;.jpg" in queue
+    for html in (card.get_data(as_text=True), gallery):
+        assert "<script>alert(2)" not in html
+        assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html
+
+
+def test_a_bulk_decision_naming_an_unknown_image_changes_nothing(app, reviewer, user):
+    photo = waiting_photo(app, user, "a.jpg")
+    ids = [str(photo.virtual_image_id), str(uuid.uuid4())]
+
+    response = htmx_post(reviewer, "/review/bulk", {"ids": ids, "verdict": "rejected"})
+
+    assert response.status_code == 404
+    assert image_state(app, photo.virtual_image_id).moderation_status == ModerationStatus.FLAGGED
+    assert reviews_of(app, photo.virtual_image_id) == []
+
+
+def test_an_htmx_request_after_the_login_expired_sends_the_page_to_the_login_form(client):
+    response = client.get("/review", headers={"HX-Request": "true"})
+
+    assert response.status_code == 204
+    assert response.headers["HX-Redirect"].startswith("/login?next=")

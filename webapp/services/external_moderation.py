@@ -1,0 +1,248 @@
+"""The external provider: hand an image to a moderation service, then take its verdict by webhook.
+
+The image waits as `pending` with a deadline; the verdict arrives on POST /api/webhooks/moderation,
+signed, and is applied by virtual_image_id through the same policy as every provider. An image
+the service never answers ends `error` at its deadline, never approved.
+"""
+
+import json
+import math
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from webapp import signing
+from webapp.errors import AppError, NotFound
+from webapp.extensions import db
+from webapp.models import ImageKind, ModerationStatus, VirtualImage, WebhookEvent
+from webapp.models.types import utcnow
+from webapp.moderation import ModerationResult, providers
+from webapp.moderation.external import request_moderation
+from webapp.queue import enqueue_external_request, schedule_deadline_check
+from webapp.services import bulk_jobs, notifications
+from webapp.storage import get_storage
+
+VERDICTS = {
+    "approved": ModerationStatus.APPROVED,
+    "flagged": ModerationStatus.FLAGGED,
+    "rejected": ModerationStatus.REJECTED,
+}
+SEVERITY = [ModerationStatus.APPROVED, ModerationStatus.FLAGGED, ModerationStatus.REJECTED]
+WEBHOOK_PATH = "/api/webhooks/moderation"
+
+
+class InvalidSignature(AppError):
+    code = "invalid_signature"
+    status = 401
+    message = "Missing, malformed, stale or wrong webhook signature."
+
+
+class MalformedBody(AppError):
+    code = "malformed_body"
+    status = 400
+    message = "The body must be a UTF-8 JSON object."
+
+
+class InvalidEvent(AppError):
+    code = "invalid_event"
+    status = 422
+
+
+def hand_over(virtual_image: VirtualImage) -> None:
+    """Mark the image as awaiting the service, and queue the request and its deadline."""
+    deadline = current_app.config["EXTERNAL_MODERATION_DEADLINE"]
+    now = utcnow()
+    virtual_image.external_requested_at = now
+    virtual_image.external_deadline_at = now + timedelta(seconds=deadline)
+    db.session.commit()
+    enqueue_external_request(virtual_image.id, deadline)
+
+
+def send_request(virtual_image_id: uuid.UUID) -> None:
+    """Send one image to the service (a job, retried with backoff while the service is down)."""
+    image = db.session.get(VirtualImage, virtual_image_id)
+    if image is None or image.moderation_status != ModerationStatus.PENDING or image.reviewed_at:
+        return
+    config = current_app.config
+    original = image.session.image(ImageKind.ORIGINAL)
+    expires = min(config["EXTERNAL_MODERATION_DEADLINE"], 3600)
+    payload = {
+        "type": "moderation.requested",
+        "virtual_image_id": str(image.id),
+        "image_url": get_storage().shared_url(original.key, expires, config["PUBLIC_BASE_URL"]),
+        "image_url_expires_at": (utcnow() + timedelta(seconds=expires)).isoformat(),
+        "content_type": original.content_type,
+        "callback_url": config["PUBLIC_BASE_URL"] + WEBHOOK_PATH,
+        "answer_by": image.external_deadline_at.isoformat() if image.external_deadline_at else None,
+    }
+    secret = config["EXTERNAL_MODERATION_SECRET"] or config["MODERATION_WEBHOOK_SECRET"].split()[0]
+    request_moderation(config["EXTERNAL_MODERATION_URL"], secret, payload, f"msg_req_{image.id.hex}")
+
+
+def deadline_passed(virtual_image_id: uuid.UUID) -> None:
+    """At the deadline, an image the service has not answered ends `error` (fail closed)."""
+    from webapp.services.moderation import record_error
+
+    image = db.session.get(VirtualImage, virtual_image_id)
+    if (
+        image is None
+        or image.moderation_status != ModerationStatus.PENDING
+        or image.external_deadline_at is None
+    ):
+        return
+    remaining = (_aware(image.external_deadline_at) - utcnow()).total_seconds()
+    if remaining > 0:
+        # RQ's scheduler keeps whole seconds, so this check can come a moment early: look again.
+        schedule_deadline_check(image.id, math.ceil(remaining))
+        return
+    record_error(image.id, f"The moderation service did not answer within {_duration(image)}.")
+
+
+def _duration(image: VirtualImage) -> str:
+    seconds = round(
+        (_aware(image.external_deadline_at) - _aware(image.external_requested_at)).total_seconds()
+    )
+    return f"{seconds // 60} minutes" if seconds >= 120 else f"{seconds} seconds"
+
+
+def receive(body: bytes, headers: dict[str, str]) -> dict:
+    """Verify, record once by webhook-id, and apply a moderation callback; API.md's answers."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedBody() from None
+    try:
+        verified = signing.verify(
+            signing.secrets_from(current_app.config["MODERATION_WEBHOOK_SECRET"]), text, headers
+        )
+    except signing.BadSignature:
+        raise InvalidSignature() from None
+    try:
+        event = json.loads(text)
+    except ValueError:
+        raise MalformedBody() from None
+    return _apply(verified, event, *_parse(event))
+
+
+def _parse(event) -> tuple[uuid.UUID, ModerationStatus, list[dict], dict]:
+    if not isinstance(event, dict):
+        raise MalformedBody()
+    try:
+        image_id = uuid.UUID(str(event["virtual_image_id"]))
+    except (KeyError, ValueError):
+        raise InvalidEvent("virtual_image_id must be the id of an image (a UUID).") from None
+    verdict = VERDICTS.get(event.get("verdict"))
+    if verdict is None:
+        raise InvalidEvent("verdict must be 'approved', 'flagged' or 'rejected'.")
+    labels = event.get("labels") or []
+    if not isinstance(labels, list) or not all(_is_label(item) for item in labels):
+        raise InvalidEvent("labels must be a list of {Name, Confidence 0-100, ParentName?, TaxonomyLevel?}.")
+    extra = {key: event.get(key) for key in ("provider", "model_version") if isinstance(event.get(key), str)}
+    return image_id, verdict, [_label(item) for item in labels], extra
+
+
+def _is_label(item) -> bool:
+    return (
+        isinstance(item, dict)
+        and isinstance(item.get("Name"), str)
+        and isinstance(item.get("Confidence"), int | float)
+        and 0 <= item["Confidence"] <= 100
+    )
+
+
+def _label(item: dict) -> dict:
+    level = item.get("TaxonomyLevel") if isinstance(item.get("TaxonomyLevel"), int) else None
+    parent = item.get("ParentName") if isinstance(item.get("ParentName"), str) else ""
+    return {
+        "Name": item["Name"],
+        "ParentName": parent,
+        "Confidence": float(item["Confidence"]),
+        "TaxonomyLevel": level or (2 if parent else 1),
+    }
+
+
+def _apply(verified: signing.Verified, event: dict, image_id, vendor_verdict, labels, extra) -> dict:
+    image = db.session.scalar(select(VirtualImage).where(VirtualImage.id == image_id).with_for_update())
+    if image is None:
+        db.session.rollback()
+        raise NotFound("No image has this virtual_image_id.")
+    result = _result_for(image, verified)
+    if not _record(verified, image_id, event, result):
+        db.session.rollback()
+        return {"status": "duplicate", "webhook_id": verified.webhook_id}
+    job_id = None
+    if result == "applied":
+        job_id = _set_verdict(image, verified, vendor_verdict, labels, extra)
+    db.session.commit()
+    if job_id:
+        notifications.job_maybe_finished(job_id)
+    return {
+        "status": result,
+        "webhook_id": verified.webhook_id,
+        "moderation_status": image.moderation_status.value,
+    }
+
+
+def _result_for(image: VirtualImage, verified: signing.Verified) -> str:
+    if image.reviewed_at is not None:
+        return "ignored_reviewed"  # a person decided; a machine does not override them
+    if image.external_event_at is not None and verified.sent_at < _aware(image.external_event_at):
+        return "ignored_stale"  # an older callback arriving after a newer one
+    return "applied"
+
+
+def _record(verified: signing.Verified, image_id: uuid.UUID, event: dict, result: str) -> bool:
+    """Insert the event unless its webhook-id is known: the unique index decides, not a read."""
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(WebhookEvent)
+        .values(
+            id=uuid.uuid4(),
+            webhook_id=verified.webhook_id,
+            sent_at=verified.sent_at,
+            received_at=utcnow(),
+            virtual_image_id=image_id,
+            payload=event,
+            result=result,
+        )
+        .on_conflict_do_nothing(index_elements=["webhook_id"])
+        .returning(WebhookEvent.id)
+    )
+    return db.session.execute(statement).scalar() is not None
+
+
+def _set_verdict(image, verified, vendor_verdict, labels, extra) -> uuid.UUID | None:
+    """Apply the stricter of the service's verdict and our policy's; move the job's counters."""
+    policy_verdict = providers.policy().verdict(labels)
+    verdict = max(vendor_verdict, policy_verdict, key=SEVERITY.index)
+    model_version = extra.get("model_version") or extra.get("provider") or "external"
+    result = ModerationResult(
+        labels, model_version, "external", {"ExternalVerdict": vendor_verdict.value, **extra}
+    )
+    before = image.moderation_status
+    db.session.execute(
+        update(VirtualImage)
+        .where(VirtualImage.id == image.id)
+        .values(
+            moderation_status=verdict,
+            is_nsfw=verdict != ModerationStatus.APPROVED,
+            rekognition_data=result.answer,
+            model_version=model_version,
+            source="external",
+            moderation_error=None,
+            external_event_at=verified.sent_at,
+            updated_at=utcnow(),
+        )
+    )
+    job_id = bulk_jobs.job_of(image.id)
+    if job_id:
+        bulk_jobs.count_change(job_id, before, verdict)
+    return job_id
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes that are UTC already."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

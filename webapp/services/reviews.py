@@ -1,0 +1,108 @@
+"""Human review: the queue of what machines could not decide, and decisions with an audit trail."""
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select
+
+from webapp.errors import AppError, NotFound
+from webapp.extensions import db
+from webapp.models import ModerationReview, ModerationStatus, PhotoSession, User, VirtualImage
+from webapp.models.types import utcnow
+from webapp.services import bulk_jobs, notifications
+
+REVIEWABLE = (ModerationStatus.FLAGGED, ModerationStatus.ERROR)
+DECISIONS = {"approved": ModerationStatus.APPROVED, "rejected": ModerationStatus.REJECTED}
+
+
+class InvalidVerdict(AppError):
+    code = "invalid_verdict"
+    status = 422
+    message = "The verdict must be 'approved' or 'rejected'."
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    virtual_image: VirtualImage
+    session: PhotoSession
+
+
+def review_queue(limit: int = 25) -> tuple[list[QueueItem], int]:
+    """Images waiting for a person, flagged first, oldest first; and how many wait in all."""
+    waiting = VirtualImage.moderation_status.in_(REVIEWABLE)
+    flagged_first = case((VirtualImage.moderation_status == ModerationStatus.FLAGGED, 0), else_=1)
+    rows = db.session.execute(
+        select(VirtualImage, PhotoSession)
+        .join(PhotoSession, PhotoSession.session_id == VirtualImage.session_id)
+        .where(waiting)
+        .order_by(flagged_first, VirtualImage.created_at)
+        .limit(limit)
+    ).all()
+    total = db.session.scalar(select(func.count()).select_from(VirtualImage).where(waiting))
+    return [QueueItem(*row) for row in rows], total
+
+
+def decide(
+    reviewer: User, virtual_image_id: str | uuid.UUID, verdict: str, note: str | None
+) -> ModerationReview:
+    """Record a person's verdict over whatever a machine said, with who, when, before, after and note."""
+    return decide_many(reviewer, [virtual_image_id], verdict, note)[0]
+
+
+def decide_many(
+    reviewer: User, ids: list[str | uuid.UUID], verdict: str, note: str | None
+) -> list[ModerationReview]:
+    """The same decision for a selection, each recorded on its own, all or none (one transaction)."""
+    after = DECISIONS.get(verdict)
+    if after is None:
+        raise InvalidVerdict()
+    images = _locked(ids)
+    note = (note or "").strip()[:2000] or None
+    decided = [_apply(reviewer, image, after, note) for image in images]
+    db.session.commit()
+    for job_id in {job_id for _, job_id in decided if job_id}:
+        notifications.job_maybe_finished(job_id)
+    return [review for review, _ in decided]
+
+
+def _apply(reviewer: User, image: VirtualImage, after: ModerationStatus, note: str | None):
+    before = image.moderation_status
+    image.moderation_status = after
+    image.is_nsfw = after == ModerationStatus.REJECTED
+    image.reviewed_by_id, image.reviewed_at = reviewer.id, utcnow()
+    image.source = "manual"
+    review = ModerationReview(
+        virtual_image_id=image.id,
+        reviewer_id=reviewer.id,
+        reviewer_email=reviewer.email,
+        verdict_before=before.value,
+        verdict_after=after.value,
+        note=note,
+    )
+    db.session.add(review)
+    job_id = bulk_jobs.job_of(image.id)
+    if job_id:
+        bulk_jobs.count_change(job_id, before, after)
+    return review, job_id
+
+
+def reviews_of(virtual_image_id: uuid.UUID) -> list[ModerationReview]:
+    query = select(ModerationReview).where(ModerationReview.virtual_image_id == virtual_image_id)
+    return list(db.session.scalars(query.order_by(ModerationReview.created_at)))
+
+
+def _locked(ids: list[str | uuid.UUID]) -> list[VirtualImage]:
+    """The images, locked until commit so two reviewers (or a callback) cannot interleave; NotFound
+    if any is unknown, before anything changes."""
+    try:
+        image_ids = list(dict.fromkeys(uuid.UUID(str(image_id)) for image_id in ids))
+    except ValueError:
+        raise NotFound() from None
+    query = (
+        select(VirtualImage).where(VirtualImage.id.in_(image_ids)).order_by(VirtualImage.id).with_for_update()
+    )
+    images = list(db.session.scalars(query))
+    if not image_ids or len(images) != len(image_ids):
+        db.session.rollback()
+        raise NotFound()
+    return images

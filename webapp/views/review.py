@@ -1,0 +1,48 @@
+"""The review queue for admins: what machines could not decide, decided one by one or by selection."""
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user, login_required
+
+from webapp.errors import Forbidden
+from webapp.services import reviews
+from webapp.views.fragments import render_page_or_fragment
+
+blueprint = Blueprint("review", __name__)
+
+QUEUE_LENGTH = 25
+
+
+@blueprint.before_request
+@login_required
+def admins_only() -> None:
+    """Every page here is for admins; anyone else logged in is refused."""
+    if not current_user.is_admin:
+        raise Forbidden()
+
+
+@blueprint.get("/review")
+def queue():
+    """The images waiting for a person, flagged first, then failed ones, oldest first."""
+    return render_page_or_fragment("pages/review.html", "partials/review_queue.html", **_queue())
+
+
+@blueprint.post("/review/bulk")
+def decide_selection():
+    """One verdict for every selected image; answers the queue as it is now."""
+    form = request.form
+    reviews.decide_many(current_user, form.getlist("ids"), form.get("verdict"), form.get("note"))
+    return render_template("partials/review_queue.html", **_queue())
+
+
+@blueprint.post("/review/<virtual_image_id>")
+def decide(virtual_image_id: str):
+    """Approve or reject one image; answers its card, now saying what was decided."""
+    review = reviews.decide(
+        current_user, virtual_image_id, request.form.get("verdict"), request.form.get("note")
+    )
+    return render_template("partials/review_card.html", review=review)
+
+
+def _queue() -> dict:
+    items, waiting = reviews.review_queue(QUEUE_LENGTH)
+    return {"items": items, "waiting": waiting}

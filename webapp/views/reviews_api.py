@@ -1,0 +1,30 @@
+"""Moderation decisions over the API: POST /api/virtual-images/<id>/review (admins)."""
+
+from flask import Blueprint, jsonify, request
+from flask_login import current_user
+
+from webapp.auth import admin_required
+from webapp.services import reviews
+from webapp.services.photos import iso
+
+blueprint = Blueprint("reviews_api", __name__, url_prefix="/api/virtual-images")
+
+
+@blueprint.post("/<virtual_image_id>/review")
+@admin_required
+def review(virtual_image_id: str):
+    """Approve or reject an image by hand (`{"verdict": "approved"|"rejected", "note"?}`)."""
+    body = request.get_json(silent=True) or {}
+    decision = reviews.decide(current_user, virtual_image_id, body.get("verdict"), body.get("note"))
+    return jsonify(describe_review(decision))
+
+
+def describe_review(review) -> dict:
+    return {
+        "virtual_image_id": str(review.virtual_image_id),
+        "verdict_before": review.verdict_before,
+        "verdict_after": review.verdict_after,
+        "reviewer": review.reviewer_email,
+        "note": review.note,
+        "reviewed_at": iso(review.created_at),
+    }
