@@ -18,6 +18,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg2
@@ -64,10 +65,25 @@ def postgres_server() -> Iterator[str]:
     if _postgres_answers(url):
         yield url
         return
-    yield from _private_postgres()
+    with private_postgres() as private:
+        yield private.url
 
 
-def _private_postgres() -> Iterator[str]:
+@dataclass
+class PrivatePostgres:
+    url: str
+    pg_ctl: list
+
+    def stop(self) -> None:
+        subprocess.run([*self.pg_ctl, "-m", "fast", "stop"], check=True, stdout=subprocess.DEVNULL)
+
+    def start(self) -> None:
+        subprocess.run([*self.pg_ctl, "start"], check=True, stdout=subprocess.DEVNULL)
+
+
+@contextmanager
+def private_postgres() -> Iterator[PrivatePostgres]:
+    """A PostgreSQL server of our own (from this machine's binaries), which a test may restart."""
     binaries, port = _postgres_binaries(), free_port()
     data = Path(tempfile.mkdtemp(prefix="photogate-pg-"))
     # PostgreSQL refuses to run as root: run it as an unprivileged account when we are root.
@@ -75,36 +91,35 @@ def _private_postgres() -> Iterator[str]:
     if run_as:
         nobody = pwd.getpwnam("nobody")
         os.chown(data, nobody.pw_uid, nobody.pw_gid)
-    subprocess.run(
-        [*run_as, binaries / "initdb", "-D", data / "db", "-U", "postgres", "-A", "trust", "--no-sync"],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    initdb = [*run_as, binaries / "initdb", "-D", data / "db", "-U", "postgres", "-A", "trust", "--no-sync"]
+    subprocess.run(initdb, check=True, stdout=subprocess.DEVNULL)
     options = f"-p {port} -c listen_addresses=127.0.0.1 -k {data} -c fsync=off"
-    subprocess.run(
-        [*run_as, binaries / "pg_ctl", "-D", data / "db", "-o", options, "-w", "start"], check=True
-    )
+    pg_ctl = [*run_as, binaries / "pg_ctl", "-D", data / "db", "-o", options, "-w"]
+    subprocess.run([*pg_ctl, "start"], check=True, stdout=subprocess.DEVNULL)
     try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        yield PrivatePostgres(f"postgresql://postgres@127.0.0.1:{port}/postgres", pg_ctl)
     finally:
-        subprocess.run(
-            [*run_as, binaries / "pg_ctl", "-D", data / "db", "-m", "immediate", "stop"], check=False
-        )
+        subprocess.run([*pg_ctl, "-m", "immediate", "stop"], check=False, stdout=subprocess.DEVNULL)
         shutil.rmtree(data, ignore_errors=True)
 
 
 @contextmanager
 def database(server_url: str, name: str) -> Iterator[str]:
-    """A fresh database of our own on the server, dropped afterwards."""
-    admin = psycopg2.connect(server_url)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
+    """A fresh database of our own on the server, dropped afterwards (the server may have restarted)."""
+    _administer(server_url, f'CREATE DATABASE "{name}"')
     try:
         yield server_url.rsplit("/", 1)[0] + f"/{name}"
     finally:
+        _administer(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _administer(server_url: str, statement: str) -> None:
+    admin = psycopg2.connect(server_url)
+    admin.autocommit = True
+    try:
         with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            cursor.execute(statement)
+    finally:
         admin.close()
 
 

@@ -27,3 +27,36 @@ def test_a_photo_whose_storage_stays_down_ends_failed_after_its_retries(
     photo = client.get(f"/api/photos/{session_id}", headers=user.headers).get_json()
     assert photo["error"].startswith("Processing failed after every retry: StorageUnavailable")
     assert [image["kind"] for image in photo["images"]] == ["original"]
+
+
+def test_an_admin_requeue_of_a_photo_that_failed_for_good_processes_it_again(
+    app, client, user, service_env, monkeypatch
+):
+    from tests.factories import make_user
+    from tests.test_review_pages import signed_in
+    from webapp.queue import processing_job_id
+
+    queue = f"{service_env['QUEUE_NAME']}-requeue"
+    monkeypatch.setitem(app.config, "QUEUE_NAME", queue)
+    dead_endpoint = f"http://127.0.0.1:{services.free_port()}"
+    broken = start_worker(service_env, {"QUEUE_NAME": queue, "S3_ENDPOINT_URL": dead_endpoint})
+    try:
+        session_id = upload(client, user.headers, image_bytes()).get_json()["session_id"]
+        assert wait_until_terminal(app, session_id, timeout=90) == "failed"
+    finally:
+        stop(broken)
+    healthy = start_worker(service_env, {"QUEUE_NAME": queue})
+    try:
+        admin = signed_in(app.test_client(), make_user(app, "admin@example.com", admin=True))
+        response = admin.post(
+            f"/admin/queues/failed/{processing_job_id(session_id)}/requeue",
+            headers={**admin.csrf_headers, "HX-Request": "true"},
+        )
+        assert response.status_code == 200
+
+        assert wait_until_terminal(app, session_id, timeout=60) == "completed"
+    finally:
+        stop(healthy)
+    photo = client.get(f"/api/photos/{session_id}", headers=user.headers).get_json()
+    assert (photo["error"], photo["moderation"]["status"]) == (None, "approved")
+    assert len(photo["images"]) == 4

@@ -1,6 +1,5 @@
 """photogate: photo intake and content moderation."""
 
-import logging
 import os
 from pathlib import Path
 
@@ -9,8 +8,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from webapp import auth, cli
-from webapp.config import settings_from_environment
+from webapp.config import engine_options, settings_from_environment
 from webapp.extensions import csrf, db, login_manager, migrate
+from webapp.log_context import configure_logging
 from webapp.queue import init_queue
 from webapp.storage import init_storage
 from webapp.uploaded_files import DiskBackedRequest
@@ -30,9 +30,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.request_class = DiskBackedRequest
     app.config.update(settings_from_environment(Path(app.instance_path)))
     app.config.update(overrides or {})
-    logging.basicConfig(
-        level=app.config.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
+    configure_logging(app.config.get("LOG_LEVEL", "INFO"))
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))

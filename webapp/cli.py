@@ -4,7 +4,7 @@ import os
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from webapp.errors import AppError
 from webapp.services import users as user_service
@@ -36,7 +36,19 @@ def new_token(email: str) -> None:
     click.echo(user_service.issue_token(user))
 
 
+@click.command("reconcile")
+@with_appcontext
+def reconcile() -> None:
+    """Queue again every unfinished photo, image and job that has no live job (the periodic job's work)."""
+    from webapp.services.reconciler import reconcile as run
+
+    report = run()
+    for kind, ids in vars(report).items():
+        click.echo(f"{kind.replace('_', ' ')}: {len(ids)}")
+
+
 @click.command("up")
+@with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", envvar="PORT", default=5000, show_default=True)
 @click.option(
@@ -52,3 +64,4 @@ def up(host: str, port: int, worker_count: int) -> None:
 def register(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(up)
+    app.cli.add_command(reconcile)

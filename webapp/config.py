@@ -46,6 +46,14 @@ def database_url(url: str) -> str:
     return url
 
 
+def engine_options(url: str) -> dict:
+    """Check pooled connections before use (a restarted database), and give up connecting in seconds."""
+    options: dict = {"pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        options["connect_args"] = {"connect_timeout": 5}
+    return options
+
+
 def settings_from_environment(instance_path: Path) -> dict:
     """Every setting photogate reads, with its embedded default."""
     return {
@@ -54,7 +62,6 @@ def settings_from_environment(instance_path: Path) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url(
             os.environ.get("DATABASE_URL", f"sqlite:///{instance_path / 'photogate.db'}")
         ),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": os.environ.get("REDIS_URL", f"unix://{instance_path / 'redis.sock'}"),
         "QUEUE_NAME": os.environ.get("QUEUE_NAME", "photos"),
         "S3_BUCKET": os.environ.get("S3_BUCKET", ""),
@@ -68,6 +75,12 @@ def settings_from_environment(instance_path: Path) -> dict:
         "PROCESSED_MAX_SIDE": _int("PROCESSED_MAX_SIDE", 2048),
         "THUMBNAIL_SIDE": _int("THUMBNAIL_SIDE", 320),
         "JOB_TIMEOUT": _int("JOB_TIMEOUT", 300),
+        # A killed worker's key expires after WORKER_TTL; RQ notices its job within about a minute.
+        "WORKER_TTL": _int("WORKER_TTL", 25),
+        "JOB_MONITORING_INTERVAL": _int("JOB_MONITORING_INTERVAL", 5),
+        "MAINTENANCE_INTERVAL": _int("MAINTENANCE_INTERVAL", 10),
+        "RECONCILE_EVERY": _int("RECONCILE_EVERY", 30),
+        "RECONCILE_AFTER": _int("RECONCILE_AFTER", 60),
         "JOB_RETRY_INTERVALS": _ints("JOB_RETRY_INTERVALS", "5,30,120"),
         "MODERATION_PROVIDER": os.environ.get("MODERATION_PROVIDER", "local"),
         "MODERATION_REJECT": os.environ.get("MODERATION_REJECT", ""),

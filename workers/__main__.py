@@ -22,11 +22,15 @@ def main(argv: list[str] | None = None) -> None:
     with app.app_context():
         _dispose_pools_in_forked_jobs()
         providers.preload(app.config["MODERATION_PROVIDER"])
+        config = app.config
         worker = Worker(
             [photo_queue()],
             connection=redis_connection(),
             name=args.name,
             work_horse_killed_handler=jobs.work_horse_killed,
+            worker_ttl=config["WORKER_TTL"],
+            job_monitoring_interval=config["JOB_MONITORING_INTERVAL"],
+            maintenance_interval=config["MAINTENANCE_INTERVAL"],
         )
         worker.work(burst=args.burst, with_scheduler=True, logging_level=app.config.get("LOG_LEVEL", "INFO"))
 

@@ -6,7 +6,14 @@ from rq import get_current_job
 from rq.job import Job
 
 from webapp.moderation import ModerationFailed
-from webapp.services import bulk_moderation, external_moderation, moderation, notifications, processing
+from webapp.services import (
+    bulk_moderation,
+    external_moderation,
+    moderation,
+    notifications,
+    processing,
+    reconciler,
+)
 from workers.context import app_context
 
 
@@ -63,6 +70,12 @@ def deliver_notification(job_id: str) -> None:
             notifications.deliver(uuid.UUID(job_id), attempt, retries_left)
         except notifications.NotificationRefused:
             return
+
+
+def reconcile() -> None:
+    """The periodic reconciler: queue again whatever PostgreSQL says is unfinished and has no live job."""
+    with app_context():
+        reconciler.reconcile()
 
 
 def process_photo_failed(job: Job, connection, exc_type, exc_value, traceback) -> None:

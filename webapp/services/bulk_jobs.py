@@ -10,12 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
-from sqlalchemy import and_, case, cast, insert, literal, select, update
+from sqlalchemy import and_, case, cast, delete, func, insert, literal, select, update
 from sqlalchemy.orm import aliased, selectinload
 
 from webapp.errors import AppError, NotFound, ServiceUnavailable
 from webapp.extensions import db
 from webapp.models import BulkJob, BulkJobImage, JobStatus, ModerationStatus, PhotoSession, User, VirtualImage
+from webapp.models.bulk_jobs import TERMINAL_JOB_STATUSES
 from webapp.models.types import utcnow
 from webapp.queue import enqueue_many_photo_processing
 from webapp.services import notifications
@@ -60,6 +61,13 @@ def create_job(owner: User, provider: str, callback_url: str | None = None) -> B
     db.session.add(job)
     db.session.commit()
     return job
+
+
+def discard_empty_job(job: BulkJob) -> None:
+    """Remove a job that never got a file (its one request failed); a job with files is kept."""
+    db.session.rollback()
+    db.session.execute(delete(BulkJob).where(BulkJob.id == job.id, BulkJob.total == 0))
+    db.session.commit()
 
 
 def visible_jobs(viewer: User):
@@ -228,6 +236,48 @@ def count_outcomes(job_id: uuid.UUID, outcomes: Mapping[ModerationStatus, int], 
     )
 
 
+class JobAlreadyEnded(AppError):
+    code = "job_already_ended"
+    status = 409
+    message = "This job has already ended."
+
+
+def cancel_job(job: BulkJob) -> BulkJob:
+    """Stop a job: it ends `cancelled`, and every photo of it still waiting ends visibly, not silently.
+
+    Photos not yet processed end `failed`; images not yet moderated end `error`. Jobs already queued
+    for them find their session ended and do nothing.
+    """
+    reason = "The job was cancelled."
+    cancelled = db.session.execute(
+        update(BulkJob)
+        .where(BulkJob.id == job.id, BulkJob.status.not_in(TERMINAL_JOB_STATUSES))
+        .values(status=JobStatus.CANCELLED, completed_at=utcnow())
+    ).rowcount
+    if not cancelled:
+        db.session.rollback()
+        raise JobAlreadyEnded()
+    images = select(BulkJobImage.virtual_image_id).where(BulkJobImage.job_id == job.id)
+    sessions = select(VirtualImage.session_id).where(VirtualImage.id.in_(images))
+    db.session.execute(
+        update(PhotoSession)
+        .where(PhotoSession.session_id.in_(sessions), PhotoSession.status.in_(["pending", "processing"]))
+        .values(status="failed", error=reason, completed_at=utcnow())
+    )
+    ended = db.session.execute(
+        update(VirtualImage)
+        .where(VirtualImage.id.in_(images), VirtualImage.moderation_status == ModerationStatus.PENDING)
+        .values(moderation_status=ModerationStatus.ERROR, moderation_error=reason, updated_at=utcnow())
+    ).rowcount
+    db.session.execute(
+        update(BulkJob).where(BulkJob.id == job.id).values(pending=0, failed=BulkJob.failed + ended)
+    )
+    db.session.commit()
+    notifications.job_maybe_finished(job.id)
+    db.session.refresh(job)
+    return job
+
+
 def count_change(job_id: uuid.UUID, before: ModerationStatus, after: ModerationStatus) -> None:
     """An image's verdict changed (a person, a late callback): move it between counters (caller commits).
 
@@ -244,6 +294,49 @@ def count_change(job_id: uuid.UUID, before: ModerationStatus, after: ModerationS
         .where(BulkJob.id == job_id)
         .values({moved_out: getattr(BulkJob, moved_out) - 1, moved_in: getattr(BulkJob, moved_in) + 1})
     )
+
+
+def count_reopened(job_id: uuid.UUID, was_processed: bool, before: ModerationStatus | None) -> None:
+    """A photo of the job goes back to work (an admin requeued it): it is pending again, and an
+    ended job runs again and will announce its end again (caller commits)."""
+    values = {
+        "pending": BulkJob.pending + (1 if before else 0),
+        "processed": BulkJob.processed - (1 if was_processed else 0),
+        "status": case(
+            (BulkJob.status.in_(TERMINAL_JOB_STATUSES), _status(JobStatus.PROCESSING)), else_=BulkJob.status
+        ),
+        "completed_at": None,
+        "notification_claimed_at": None,
+    }
+    if before:
+        counter = OUTCOME_COUNTERS[before]
+        values[counter] = getattr(BulkJob, counter) - 1
+    db.session.execute(update(BulkJob).where(BulkJob.id == job_id).values(values))
+
+
+def recount(job_id: uuid.UUID) -> None:
+    """Counters from the job's images as they are now (after a deletion), in one grouped query."""
+    job = db.session.get(BulkJob, job_id)
+    statuses = dict(
+        db.session.execute(
+            select(VirtualImage.moderation_status, func.count())
+            .join(BulkJobImage, BulkJobImage.virtual_image_id == VirtualImage.id)
+            .where(BulkJobImage.job_id == job_id)
+            .group_by(VirtualImage.moderation_status)
+        ).all()
+    )
+    processed = db.session.scalar(
+        select(func.count())
+        .select_from(BulkJobImage)
+        .join(VirtualImage, VirtualImage.id == BulkJobImage.virtual_image_id)
+        .join(PhotoSession, PhotoSession.session_id == VirtualImage.session_id)
+        .where(BulkJobImage.job_id == job_id, PhotoSession.status.in_(["completed", "failed"]))
+    )
+    job.total = sum(statuses.values())
+    job.pending = statuses.get(ModerationStatus.PENDING, 0) if job.status != JobStatus.UPLOADING else 0
+    for status, counter in OUTCOME_COUNTERS.items():
+        setattr(job, counter, statuses.get(status, 0))
+    job.processed = processed
 
 
 def count_processed(job_id: uuid.UUID) -> BulkJob:

@@ -104,6 +104,9 @@ def poll(job_id: uuid.UUID) -> None:
         return
     status = rekognition_bulk.get_analysis(providers.rekognition_client(), job.provider_job_id)
     if status.state == "running":
+        # Touched on every poll: the reconciler only restarts polling for a job quiet for long.
+        job.updated_at = utcnow()
+        db.session.commit()
         _schedule_poll(job_id)
     elif status.state == "failed":
         fail_pending(job_id, f"Rekognition's bulk analysis failed: {status.failure}")

@@ -9,12 +9,12 @@ import logging
 import uuid
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp.extensions import db
 from webapp.imaging import Derivatives, InvalidImage, RenderSettings, Rendition, make_derivatives
-from webapp.models import ImageKind, PhotoSession, S3Image, SessionStatus, VirtualImage
+from webapp.models import ImageKind, ModerationStatus, PhotoSession, S3Image, SessionStatus, VirtualImage
 from webapp.models.types import utcnow
 from webapp.moderation.providers import JOB_LEVEL_PROVIDERS
 from webapp.services import bulk_jobs, bulk_moderation, moderation
@@ -35,8 +35,8 @@ def process_session(session_id: uuid.UUID) -> None:
     if session is None or session.status.is_terminal:
         log.info("nothing to do", extra={"session_id": str(session_id)})
         return
-    session.status = SessionStatus.PROCESSING
-    db.session.commit()
+    if not _start(session_id):
+        return
     original = session.image(ImageKind.ORIGINAL)
     if original is None:
         return fail_session(session_id, "The original was never stored.")
@@ -74,12 +74,32 @@ def _store_derivatives(session: PhotoSession, derivatives: Derivatives) -> None:
 
 
 def _complete(session_id: uuid.UUID) -> None:
-    session = db.session.get(PhotoSession, session_id)
-    session.status = SessionStatus.COMPLETED
-    session.error = None
-    session.completed_at = utcnow()
+    if _end(session_id, SessionStatus.COMPLETED, None):
+        _count_in_job(session_id)
+
+
+def _start(session_id: uuid.UUID) -> bool:
+    """Mark the session processing unless another copy of its job already ended it."""
+    return _transition(session_id, status=SessionStatus.PROCESSING, updated_at=utcnow())
+
+
+def _end(session_id: uuid.UUID, status: SessionStatus, error: str | None) -> bool:
+    """End the session unless it already ended: only one of two racing copies of a job counts it."""
+    return _transition(session_id, status=status, error=error, completed_at=utcnow(), updated_at=utcnow())
+
+
+def _transition(session_id: uuid.UUID, **values) -> bool:
+    """Change a session that has not ended, in one statement; False if it had ended."""
+    changed = db.session.execute(
+        update(PhotoSession)
+        .where(
+            PhotoSession.session_id == session_id,
+            PhotoSession.status.in_([SessionStatus.PENDING, SessionStatus.PROCESSING]),
+        )
+        .values(**values)
+    ).rowcount
     db.session.commit()
-    _count_in_job(session_id)
+    return bool(changed)
 
 
 def _upsert_image(session_id: uuid.UUID, kind: ImageKind, key: str, rendition: Rendition) -> None:
@@ -111,14 +131,9 @@ def fail_session(session_id: uuid.UUID, reason: str) -> None:
     Its image cannot be moderated either, so it ends `error`, never approved by default.
     """
     db.session.rollback()
-    session = db.session.get(PhotoSession, session_id)
-    if session is None or session.status.is_terminal:
+    if not _end(session_id, SessionStatus.FAILED, reason):
         return
     log.warning("photo failed: %s", reason, extra={"session_id": str(session_id)})
-    session.status = SessionStatus.FAILED
-    session.error = reason
-    session.completed_at = utcnow()
-    db.session.commit()
     virtual_image_id = _virtual_image_id(session_id)
     if virtual_image_id:
         moderation.record_error(virtual_image_id, f"Not moderated: {reason}")
@@ -137,6 +152,31 @@ def give_up(session_id: uuid.UUID, reason: str) -> None:
     if virtual_image_id:
         moderation.record_error(virtual_image_id, reason)
     _complete(session_id)
+
+
+def reopen(session_id: uuid.UUID) -> bool:
+    """Put a failed photo back to `pending` (and its unmoderated image), so a requeued job redoes it.
+
+    A photo a person has reviewed keeps its verdict. Returns whether anything was reopened.
+    """
+    reopened = db.session.execute(
+        update(PhotoSession)
+        .where(PhotoSession.session_id == session_id, PhotoSession.status == SessionStatus.FAILED)
+        .values(status=SessionStatus.PENDING, error=None, completed_at=None, updated_at=utcnow())
+    ).rowcount
+    image = db.session.scalar(select(VirtualImage).where(VirtualImage.session_id == session_id))
+    before = None
+    if image is not None and image.moderation_status == ModerationStatus.ERROR and image.reviewed_at is None:
+        before, image.moderation_status, image.moderation_error = (
+            image.moderation_status,
+            ModerationStatus.PENDING,
+            None,
+        )
+    job_id = image and bulk_jobs.job_of(image.id)
+    if job_id and (reopened or before):
+        bulk_jobs.count_reopened(job_id, bool(reopened), before)
+    db.session.commit()
+    return bool(reopened or before)
 
 
 def _virtual_image_id(session_id: uuid.UUID) -> uuid.UUID | None:

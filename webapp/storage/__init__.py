@@ -29,6 +29,9 @@ class Storage(Protocol):
     def delete_prefix(self, prefix: str) -> None:
         """Delete every object whose key starts with `prefix`."""
 
+    def delete_keys(self, keys: list[str]) -> None:
+        """Delete these objects (missing ones are fine)."""
+
     def url(self, key: str, expires: int) -> str:
         """A URL the browser can load the object from, valid for `expires` seconds."""
 

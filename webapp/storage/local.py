@@ -53,6 +53,10 @@ class LocalStorage:
     def delete_prefix(self, prefix: str) -> None:
         shutil.rmtree(self.path(prefix.rstrip("/")), ignore_errors=True)
 
+    def delete_keys(self, keys: list[str]) -> None:
+        for key in keys:
+            self.path(key).unlink(missing_ok=True)
+
     def url(self, key: str, expires: int) -> str:
         token = media_signer().dumps([key, int(time.time()) + expires])
         return url_for("media.serve", key=key, token=token, _external=True)

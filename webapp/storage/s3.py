@@ -20,6 +20,10 @@ CLIENT_CONFIG = Config(
 )
 
 
+# DeleteObjects takes at most 1,000 keys a request.
+DELETE_BATCH = 1000
+
+
 class S3Storage:
     def __init__(self, bucket: str, endpoint_url: str | None, region: str):
         self.bucket = bucket
@@ -46,9 +50,13 @@ class S3Storage:
         with _unavailable_on_error():
             pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
             for page in pages:
-                keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
-                if keys:
-                    self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True})
+                self.delete_keys([item["Key"] for item in page.get("Contents", [])])
+
+    def delete_keys(self, keys: list[str]) -> None:
+        with _unavailable_on_error():
+            for start in range(0, len(keys), DELETE_BATCH):
+                batch = [{"Key": key} for key in keys[start : start + DELETE_BATCH]]
+                self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
 
     def url(self, key: str, expires: int) -> str:
         return self.client.generate_presigned_url(

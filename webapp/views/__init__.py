@@ -1,24 +1,55 @@
 """Blueprints, and the one place that turns errors into JSON for the API or a page for people."""
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from redis.exceptions import RedisError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from webapp.errors import AppError, ServiceUnavailable
 from webapp.imaging import InvalidImage
 from webapp.services.moderation import top_labels
 from webapp.services.photos import image_url, iso
+from webapp.storage import StorageUnavailable
 
 
 def register_blueprints(app: Flask) -> None:
-    from webapp.views import account, api, auth, bulk_api, jobs, media, pages, review, reviews_api, webhooks
+    from webapp.views import (
+        account,
+        admin,
+        api,
+        auth,
+        bulk_api,
+        health,
+        jobs,
+        media,
+        pages,
+        review,
+        reviews_api,
+        webhooks,
+    )
 
-    for module in (auth, account, pages, jobs, review, api, bulk_api, reviews_api, webhooks, media):
+    for module in (
+        auth,
+        account,
+        pages,
+        jobs,
+        review,
+        admin,
+        api,
+        bulk_api,
+        reviews_api,
+        webhooks,
+        media,
+        health,
+    ):
         app.register_blueprint(module.blueprint)
     app.register_error_handler(AppError, _app_error)
     app.register_error_handler(InvalidImage, _app_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    for outage in (OperationalError, RedisError, StorageUnavailable):
+        app.register_error_handler(outage, _backend_down)
     app.after_request(_security_headers)
     app.jinja_env.globals.update(image_url=image_url, iso=iso, top_labels=top_labels)
 
@@ -41,6 +72,12 @@ def _app_error(error: AppError | InvalidImage) -> Response:
 
 def _csrf_error(error: CSRFError) -> Response:
     return error_response("csrf_failed", f"{error.description} Reload the page and try again.", 400)
+
+
+def _backend_down(error: Exception) -> Response:
+    """PostgreSQL, Redis or storage did not answer: 503 with Retry-After, never a 500."""
+    current_app.logger.warning("backing service down: %s", error)
+    return error_response(ServiceUnavailable.code, ServiceUnavailable.message, ServiceUnavailable.status)
 
 
 def _http_error(error: HTTPException) -> Response:

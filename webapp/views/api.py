@@ -6,7 +6,7 @@ from flask_login import current_user
 from webapp.auth import api_login_required
 from webapp.errors import MissingFile
 from webapp.moderation.providers import choose_provider
-from webapp.services import photos, uploads
+from webapp.services import deletion, photos, uploads
 from webapp.views.describe import int_arg
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
@@ -51,3 +51,11 @@ def list_photos():
 def get_photo(session_id: str):
     """One photo's status, stored images (with short-lived URLs) and moderation."""
     return jsonify(photos.describe_session(photos.find_session(current_user, session_id)))
+
+
+@blueprint.delete("/photos/<session_id>")
+@api_login_required
+def delete_photo(session_id: str):
+    """Delete a photo: its stored objects and rows; its job's counters follow."""
+    deletion.delete_photo(current_user, session_id)
+    return "", 204

@@ -4,9 +4,9 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 
 from webapp.auth import api_login_required
-from webapp.errors import AppError
+from webapp.errors import AppError, ServiceUnavailable
 from webapp.moderation.providers import choose_provider
-from webapp.services import bulk_jobs, uploads
+from webapp.services import bulk_jobs, deletion, uploads
 from webapp.views.describe import describe_batch_result, describe_job_status, int_arg
 
 blueprint = Blueprint("bulk_api", __name__, url_prefix="/api/bulk-nsfw")
@@ -24,7 +24,11 @@ def upload_batch():
     files = _batch_files()
     provider = choose_provider(request.form.get("provider"))
     job = bulk_jobs.create_job(current_user, provider, request.form.get("callback_url"))
-    result = uploads.accept_batch(current_user, job, files)
+    try:
+        result = uploads.accept_batch(current_user, job, files)
+    except ServiceUnavailable:
+        bulk_jobs.discard_empty_job(job)  # the client is told 503: nothing of this request stays
+        raise
     job = bulk_jobs.submit_job(job)
     body = {"job_id": str(job.id), "status": job.status.value, "total": job.total}
     return jsonify(body | describe_batch_result(result)), 202
@@ -71,6 +75,14 @@ def job_status(job_id: str):
     job = bulk_jobs.find_job(current_user, job_id)
     page = bulk_jobs.job_page(job, int_arg("page", 1), int_arg("per_page", 50))
     return jsonify(describe_job_status(job, page))
+
+
+@blueprint.delete("/jobs/<job_id>")
+@api_login_required
+def delete_job(job_id: str):
+    """Delete a job with every photo of it."""
+    deletion.delete_job(current_user, job_id)
+    return "", 204
 
 
 def _batch_files() -> list[uploads.BatchFile]:

@@ -1,0 +1,73 @@
+"""Admin pages: RQ's queues, workers and failures tied to our photos and jobs; requeues and cancels."""
+
+from flask import Blueprint, redirect, request, url_for
+from flask_login import current_user, login_required
+
+from webapp.errors import Forbidden
+from webapp.services import bulk_jobs, queues
+from webapp.views.fragments import render_page_or_fragment
+
+blueprint = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@blueprint.before_request
+@login_required
+def admins_only() -> None:
+    """Every page here is for admins; anyone else logged in is refused."""
+    if not current_user.is_admin:
+        raise Forbidden()
+
+
+@blueprint.get("/queues")
+def queues_page():
+    """Counts per queue, workers, failures grouped by error and running jobs; the page polls every 2 s."""
+    return _queues_page()
+
+
+@blueprint.post("/queues/failed/<job_id>/requeue")
+def requeue_job(job_id: str):
+    """Put one failed job back on its queue; answers the page's fragment saying so."""
+    return _queues_page(_requeued(queues.requeue(job_id)))
+
+
+@blueprint.post("/queues/failed/requeue-group")
+def requeue_group():
+    """Requeue every failed job of one group (exception type and first line of its message)."""
+    form = request.form
+    return _queues_page(_requeued(queues.requeue_group(form.get("type", ""), form.get("message", ""))))
+
+
+@blueprint.post("/queues/failed/requeue-all")
+def requeue_all():
+    """Requeue the failed jobs of every queue."""
+    requeued = queues.requeue_all()
+    more = " Press again for the rest." if requeued == queues.REQUEUE_LIMIT else ""
+    return _queues_page(_requeued(requeued) + more)
+
+
+@blueprint.post("/jobs/<job_id>/cancel")
+def cancel_job(job_id: str):
+    """End a bulk job `cancelled`; answers the job page's fragment when asked from there."""
+    job = bulk_jobs.find_job(current_user, job_id)
+    try:
+        bulk_jobs.cancel_job(job)
+        message = f"Job {job.id} cancelled."
+    except bulk_jobs.JobAlreadyEnded as ended:
+        # Answered, not raised: htmx swaps no 409, and the page shown then says how the job ended.
+        message = ended.message
+    if request.form.get("from") == "job":
+        page = request.form.get("page", 1, type=int)
+        return redirect(url_for("jobs.job", job_id=job.id, page=page), 303)
+    return _queues_page(message)
+
+
+def _queues_page(message: str | None = None):
+    return render_page_or_fragment(
+        "pages/admin_queues.html", "partials/admin_queues.html", overview=queues.overview(), message=message
+    )
+
+
+def _requeued(count: int) -> str:
+    if not count:
+        return "Nothing was requeued: no failed list holds those jobs any more."
+    return f"Requeued {count} failed job{'' if count == 1 else 's'}."
