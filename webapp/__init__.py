@@ -31,7 +31,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(settings_from_environment(Path(app.instance_path)))
     app.config.update(overrides or {})
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
-    configure_logging(app.config.get("LOG_LEVEL", "INFO"))
+    configure_logging(app.config["LOG_LEVEL"])
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))

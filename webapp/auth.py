@@ -4,7 +4,7 @@ import functools
 import uuid
 
 from flask import Flask, Response, redirect, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from webapp.errors import AppError, Forbidden
 from webapp.extensions import csrf, db, login_manager
@@ -73,6 +73,13 @@ def api_login_required(view):
         return view(*args, **kwargs)
 
     return wrapper
+
+
+@login_required
+def admin_pages_only() -> None:
+    """A blueprint's before_request for admin pages: log in first; anyone else logged in gets 403."""
+    if not current_user.is_admin:
+        raise Forbidden()
 
 
 def admin_required(view):

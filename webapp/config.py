@@ -64,6 +64,7 @@ def settings_from_environment(instance_path: Path) -> dict:
         ),
         "REDIS_URL": os.environ.get("REDIS_URL", f"unix://{instance_path / 'redis.sock'}"),
         "QUEUE_NAME": os.environ.get("QUEUE_NAME", "photos"),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         "S3_BUCKET": os.environ.get("S3_BUCKET", ""),
         "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL") or None,
         "S3_REGION": os.environ.get("S3_REGION") or os.environ.get("AWS_REGION") or "us-east-1",

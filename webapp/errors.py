@@ -1,5 +1,7 @@
 """Errors the services raise for the views to answer: a snake_case code, a status, a message."""
 
+import uuid
+
 
 class AppError(Exception):
     code = "error"
@@ -39,3 +41,11 @@ class ServiceUnavailable(AppError):
     status = 503
     message = "A backing service is down; try again shortly."
     retry_after = 30
+
+
+def parse_id(value: object) -> uuid.UUID:
+    """An id from a URL; anything that is not a UUID is simply not found (404, never a 500)."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise NotFound() from None

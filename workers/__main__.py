@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> None:
             job_monitoring_interval=config["JOB_MONITORING_INTERVAL"],
             maintenance_interval=config["MAINTENANCE_INTERVAL"],
         )
-        worker.work(burst=args.burst, with_scheduler=True, logging_level=app.config.get("LOG_LEVEL", "INFO"))
+        worker.work(burst=args.burst, with_scheduler=True, logging_level=app.config["LOG_LEVEL"])
 
 
 def _dispose_pools_in_forked_jobs() -> None:

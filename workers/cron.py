@@ -14,9 +14,7 @@ from workers import jobs
 def main() -> None:
     app = create_app()
     with app.app_context():
-        scheduler = CronScheduler(
-            connection=redis_connection(), logging_level=app.config.get("LOG_LEVEL", "INFO")
-        )
+        scheduler = CronScheduler(connection=redis_connection(), logging_level=app.config["LOG_LEVEL"])
         scheduler.register(
             jobs.reconcile, app.config["QUEUE_NAME"], interval=app.config["RECONCILE_EVERY"], result_ttl=0
         )

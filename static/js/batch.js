@@ -146,20 +146,5 @@
     pump();
   }
 
-  input.addEventListener("change", () => {
-    add([...input.files]);
-    input.value = "";
-  });
-  for (const type of ["dragenter", "dragover"]) {
-    form.addEventListener(type, (event) => {
-      event.preventDefault();
-      form.classList.add("dragging");
-    });
-  }
-  form.addEventListener("dragleave", () => form.classList.remove("dragging"));
-  form.addEventListener("drop", (event) => {
-    event.preventDefault();
-    form.classList.remove("dragging");
-    add([...event.dataTransfer.files]);
-  });
+  photogateDropzone(form, input, add);
 })();

@@ -13,7 +13,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import and_, case, cast, delete, func, insert, literal, select, update
 from sqlalchemy.orm import aliased, selectinload
 
-from webapp.errors import AppError, NotFound, ServiceUnavailable
+from webapp.errors import AppError, NotFound, ServiceUnavailable, parse_id
 from webapp.extensions import db
 from webapp.models import BulkJob, BulkJobImage, JobStatus, ModerationStatus, PhotoSession, User, VirtualImage
 from webapp.models.bulk_jobs import TERMINAL_JOB_STATUSES
@@ -77,11 +77,7 @@ def visible_jobs(viewer: User):
 
 def find_job(viewer: User, job_id: str | uuid.UUID) -> BulkJob:
     """The job, if it exists and `viewer` may see it; NotFound otherwise."""
-    try:
-        job_id = uuid.UUID(str(job_id))
-    except ValueError:
-        raise NotFound() from None
-    job = db.session.scalar(visible_jobs(viewer).where(BulkJob.id == job_id))
+    job = db.session.scalar(visible_jobs(viewer).where(BulkJob.id == parse_id(job_id)))
     if job is None:
         raise NotFound()
     return job
@@ -205,7 +201,8 @@ def job_of(virtual_image_id: uuid.UUID) -> uuid.UUID | None:
 
 
 def count_outcomes(job_id: uuid.UUID, outcomes: Mapping[ModerationStatus, int], processed: int = 0) -> None:
-    """Move decided images out of `pending` into their counters; end the job when none is left.
+    """Move decided images out of `pending` into their counters, and count processed photos; the job
+    ends in the statement that leaves it with no image pending and every photo processed.
 
     The caller commits. One statement, so concurrent workers cannot lose an update.
     """
@@ -217,7 +214,7 @@ def count_outcomes(job_id: uuid.UUID, outcomes: Mapping[ModerationStatus, int], 
     remaining = BulkJob.pending - decided
     any_failed = (BulkJob.failed + outcomes.get(ModerationStatus.ERROR, 0) + BulkJob.refused) > 0
     running = BulkJob.status.in_(RUNNING)
-    finished = and_(running, remaining <= 0)
+    finished = and_(running, remaining <= 0, BulkJob.processed + processed >= BulkJob.total)
     db.session.execute(
         update(BulkJob)
         .where(BulkJob.id == job_id)
@@ -341,16 +338,7 @@ def recount(job_id: uuid.UUID) -> None:
 
 def count_processed(job_id: uuid.UUID) -> BulkJob:
     """One more photo of the job went through the pipeline; returns the job as it now stands."""
-    db.session.execute(
-        update(BulkJob)
-        .where(BulkJob.id == job_id)
-        .values(
-            processed=BulkJob.processed + 1,
-            status=case(
-                (BulkJob.status == JobStatus.QUEUED, _status(JobStatus.PROCESSING)), else_=BulkJob.status
-            ),
-        )
-    )
+    count_outcomes(job_id, {}, processed=1)
     db.session.commit()
     return db.session.get(BulkJob, job_id, populate_existing=True)
 

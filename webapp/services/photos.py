@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from webapp.errors import NotFound
+from webapp.errors import NotFound, parse_id
 from webapp.extensions import db
 from webapp.models import PhotoSession, S3Image, User, VirtualImage
 from webapp.storage import Storage, get_storage
@@ -35,11 +35,7 @@ def visible_sessions(viewer: User):
 
 def find_session(viewer: User, session_id: str | uuid.UUID) -> PhotoSession:
     """The session, if it exists and `viewer` may see it; NotFound otherwise (never 'not yours')."""
-    try:
-        session_id = uuid.UUID(str(session_id))
-    except ValueError:
-        raise NotFound() from None
-    query = visible_sessions(viewer).where(PhotoSession.session_id == session_id)
+    query = visible_sessions(viewer).where(PhotoSession.session_id == parse_id(session_id))
     session = db.session.scalar(query.options(selectinload(PhotoSession.images)))
     if session is None:
         raise NotFound()

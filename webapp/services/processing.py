@@ -17,7 +17,7 @@ from webapp.imaging import Derivatives, InvalidImage, RenderSettings, Rendition,
 from webapp.models import ImageKind, ModerationStatus, PhotoSession, S3Image, SessionStatus, VirtualImage
 from webapp.models.types import utcnow
 from webapp.moderation.providers import JOB_LEVEL_PROVIDERS
-from webapp.services import bulk_jobs, bulk_moderation, moderation
+from webapp.services import bulk_jobs, bulk_moderation, moderation, notifications
 from webapp.storage import ObjectMissing, get_storage
 
 log = logging.getLogger(__name__)
@@ -192,3 +192,4 @@ def _count_in_job(session_id: uuid.UUID) -> None:
     job = bulk_jobs.count_processed(job_id)
     if job.provider in JOB_LEVEL_PROVIDERS and job.processed == job.total and not job.status.is_terminal:
         bulk_moderation.start(job.id)
+    notifications.job_maybe_finished(job_id)

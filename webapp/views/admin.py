@@ -1,21 +1,16 @@
 """Admin pages: RQ's queues, workers and failures tied to our photos and jobs; requeues and cancels."""
 
 from flask import Blueprint, redirect, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from webapp.errors import Forbidden
+from webapp.auth import admin_pages_only
 from webapp.services import bulk_jobs, queues
 from webapp.views.fragments import render_page_or_fragment
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-@blueprint.before_request
-@login_required
-def admins_only() -> None:
-    """Every page here is for admins; anyone else logged in is refused."""
-    if not current_user.is_admin:
-        raise Forbidden()
+blueprint.before_request(admin_pages_only)
 
 
 @blueprint.get("/queues")

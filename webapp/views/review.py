@@ -1,9 +1,9 @@
 """The review queue for admins: what machines could not decide, decided one by one or by selection."""
 
 from flask import Blueprint, render_template, request
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from webapp.errors import Forbidden
+from webapp.auth import admin_pages_only
 from webapp.services import reviews
 from webapp.views.fragments import render_page_or_fragment
 
@@ -12,12 +12,7 @@ blueprint = Blueprint("review", __name__)
 QUEUE_LENGTH = 25
 
 
-@blueprint.before_request
-@login_required
-def admins_only() -> None:
-    """Every page here is for admins; anyone else logged in is refused."""
-    if not current_user.is_admin:
-        raise Forbidden()
+blueprint.before_request(admin_pages_only)
 
 
 @blueprint.get("/review")
