@@ -11,7 +11,7 @@ from tests.conftest import start_worker, stop
 from tests.factories import image_bytes, wait_for
 from webapp.extensions import db
 from webapp.models import BulkJob, BulkJobImage, JobStatus, ModerationStatus, VirtualImage
-from webapp.services import bulk_jobs
+from webapp.services import job_counters
 
 
 def files_form(*files: tuple[bytes, str], orders: list[int] | None = None, **fields) -> dict:
@@ -183,7 +183,7 @@ def test_counters_stay_right_under_concurrent_updates(app, user):
     def decide(thread: int) -> None:
         with app.app_context():
             for n in range(25):
-                bulk_jobs.count_outcomes(job_id, {outcomes[(thread + n) % 4]: 1}, processed=1)
+                job_counters.count_outcomes(job_id, {outcomes[(thread + n) % 4]: 1}, processed=1)
                 db.session.commit()
 
     threads = [threading.Thread(target=decide, args=(thread,)) for thread in range(8)]

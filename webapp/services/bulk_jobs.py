@@ -1,16 +1,13 @@
-"""Bulk NSFW jobs: creation, the mapping to their images, submission, counters and status.
+"""Bulk NSFW jobs: creation, the mapping to their images, submission, cancelling and status pages.
 
-Counters change only in single UPDATE statements that add to the stored values, so concurrent
-workers never lose an increment, and the job reaches its terminal status in the same statement
-that takes its last pending image.
+Their counters live in job_counters.
 """
 
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
-from sqlalchemy import and_, case, cast, delete, func, insert, literal, select, update
+from sqlalchemy import case, delete, insert, select, update
 from sqlalchemy.orm import aliased, selectinload
 
 from webapp.errors import AppError, NotFound, ServiceUnavailable, parse_id
@@ -19,21 +16,7 @@ from webapp.models import BulkJob, BulkJobImage, JobStatus, ModerationStatus, Ph
 from webapp.models.bulk_jobs import TERMINAL_JOB_STATUSES
 from webapp.models.types import utcnow
 from webapp.queue import enqueue_many_photo_processing
-from webapp.services import notifications
-
-# Which job counter each moderation outcome moves into.
-OUTCOME_COUNTERS = {
-    ModerationStatus.APPROVED: "approved",
-    ModerationStatus.FLAGGED: "flagged",
-    ModerationStatus.REJECTED: "rejected",
-    ModerationStatus.ERROR: "failed",
-}
-RUNNING = (JobStatus.QUEUED, JobStatus.PROCESSING)
-
-
-def _status(value: JobStatus):
-    """A job status as a bound value of the column's own enum type (PostgreSQL's CASE needs it)."""
-    return cast(literal(value.value), BulkJob.__table__.c.status.type)
+from webapp.services import job_counters, notifications
 
 
 class JobNotUploading(AppError):
@@ -185,8 +168,8 @@ def _finish_empty(job_id: uuid.UUID) -> None:
         .where(BulkJob.id == job_id, BulkJob.status == JobStatus.QUEUED)
         .values(
             status=case(
-                (BulkJob.refused > 0, _status(JobStatus.COMPLETED_WITH_ERRORS)),
-                else_=_status(JobStatus.COMPLETED),
+                (BulkJob.refused > 0, job_counters.status_value(JobStatus.COMPLETED_WITH_ERRORS)),
+                else_=job_counters.status_value(JobStatus.COMPLETED),
             ),
             completed_at=utcnow(),
         )
@@ -197,39 +180,6 @@ def _finish_empty(job_id: uuid.UUID) -> None:
 def job_of(virtual_image_id: uuid.UUID) -> uuid.UUID | None:
     return db.session.scalar(
         select(BulkJobImage.job_id).where(BulkJobImage.virtual_image_id == virtual_image_id)
-    )
-
-
-def count_outcomes(job_id: uuid.UUID, outcomes: Mapping[ModerationStatus, int], processed: int = 0) -> None:
-    """Move decided images out of `pending` into their counters, and count processed photos; the job
-    ends in the statement that leaves it with no image pending and every photo processed.
-
-    The caller commits. One statement, so concurrent workers cannot lose an update.
-    """
-    decided = sum(outcomes.values())
-    increments = {
-        counter: getattr(BulkJob, counter) + outcomes.get(status, 0)
-        for status, counter in OUTCOME_COUNTERS.items()
-    }
-    remaining = BulkJob.pending - decided
-    any_failed = (BulkJob.failed + outcomes.get(ModerationStatus.ERROR, 0) + BulkJob.refused) > 0
-    running = BulkJob.status.in_(RUNNING)
-    finished = and_(running, remaining <= 0, BulkJob.processed + processed >= BulkJob.total)
-    db.session.execute(
-        update(BulkJob)
-        .where(BulkJob.id == job_id)
-        .values(
-            **increments,
-            pending=remaining,
-            processed=BulkJob.processed + processed,
-            status=case(
-                (and_(finished, any_failed), _status(JobStatus.COMPLETED_WITH_ERRORS)),
-                (finished, _status(JobStatus.COMPLETED)),
-                (running, _status(JobStatus.PROCESSING)),
-                else_=BulkJob.status,
-            ),
-            completed_at=case((finished, utcnow()), else_=BulkJob.completed_at),
-        )
     )
 
 
@@ -273,74 +223,6 @@ def cancel_job(job: BulkJob) -> BulkJob:
     notifications.job_maybe_finished(job.id)
     db.session.refresh(job)
     return job
-
-
-def count_change(job_id: uuid.UUID, before: ModerationStatus, after: ModerationStatus) -> None:
-    """An image's verdict changed (a person, a late callback): move it between counters (caller commits).
-
-    A job that already ended keeps its status; only its counts follow the image.
-    """
-    if before == after:
-        return
-    if before == ModerationStatus.PENDING:
-        count_outcomes(job_id, {after: 1})
-        return
-    moved_out, moved_in = OUTCOME_COUNTERS[before], OUTCOME_COUNTERS[after]
-    db.session.execute(
-        update(BulkJob)
-        .where(BulkJob.id == job_id)
-        .values({moved_out: getattr(BulkJob, moved_out) - 1, moved_in: getattr(BulkJob, moved_in) + 1})
-    )
-
-
-def count_reopened(job_id: uuid.UUID, was_processed: bool, before: ModerationStatus | None) -> None:
-    """A photo of the job goes back to work (an admin requeued it): it is pending again, and an
-    ended job runs again and will announce its end again (caller commits)."""
-    values = {
-        "pending": BulkJob.pending + (1 if before else 0),
-        "processed": BulkJob.processed - (1 if was_processed else 0),
-        "status": case(
-            (BulkJob.status.in_(TERMINAL_JOB_STATUSES), _status(JobStatus.PROCESSING)), else_=BulkJob.status
-        ),
-        "completed_at": None,
-        "notification_claimed_at": None,
-    }
-    if before:
-        counter = OUTCOME_COUNTERS[before]
-        values[counter] = getattr(BulkJob, counter) - 1
-    db.session.execute(update(BulkJob).where(BulkJob.id == job_id).values(values))
-
-
-def recount(job_id: uuid.UUID) -> None:
-    """Counters from the job's images as they are now (after a deletion), in one grouped query."""
-    job = db.session.get(BulkJob, job_id)
-    statuses = dict(
-        db.session.execute(
-            select(VirtualImage.moderation_status, func.count())
-            .join(BulkJobImage, BulkJobImage.virtual_image_id == VirtualImage.id)
-            .where(BulkJobImage.job_id == job_id)
-            .group_by(VirtualImage.moderation_status)
-        ).all()
-    )
-    processed = db.session.scalar(
-        select(func.count())
-        .select_from(BulkJobImage)
-        .join(VirtualImage, VirtualImage.id == BulkJobImage.virtual_image_id)
-        .join(PhotoSession, PhotoSession.session_id == VirtualImage.session_id)
-        .where(BulkJobImage.job_id == job_id, PhotoSession.status.in_(["completed", "failed"]))
-    )
-    job.total = sum(statuses.values())
-    job.pending = statuses.get(ModerationStatus.PENDING, 0) if job.status != JobStatus.UPLOADING else 0
-    for status, counter in OUTCOME_COUNTERS.items():
-        setattr(job, counter, statuses.get(status, 0))
-    job.processed = processed
-
-
-def count_processed(job_id: uuid.UUID) -> BulkJob:
-    """One more photo of the job went through the pipeline; returns the job as it now stands."""
-    count_outcomes(job_id, {}, processed=1)
-    db.session.commit()
-    return db.session.get(BulkJob, job_id, populate_existing=True)
 
 
 def job_page(job: BulkJob, page: int, per_page: int, with_images: bool = False) -> JobPage:

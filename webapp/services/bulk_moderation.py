@@ -18,7 +18,7 @@ from webapp.models import BulkJob, BulkJobImage, ImageKind, JobStatus, Moderatio
 from webapp.models.types import utcnow
 from webapp.moderation import ModerationFailed, providers
 from webapp.queue import enqueue_job_step
-from webapp.services import bulk_jobs, moderation, notifications
+from webapp.services import job_counters, moderation, notifications
 from webapp.storage import get_storage
 
 log = logging.getLogger(__name__)
@@ -149,7 +149,7 @@ def write_outcome(job_id: uuid.UUID, outcome) -> Counter:
         log.warning("bulk results that map to no image: %s", notes, extra={"job_id": str(job_id)})
         job = db.session.get(BulkJob, job_id)
         job.notes = [*(job.notes or []), *notes]
-    bulk_jobs.count_outcomes(job_id, written)
+    job_counters.count_outcomes(job_id, written)
     db.session.commit()
     notifications.job_maybe_finished(job_id)
     return written
@@ -231,7 +231,7 @@ def fail_pending(job_id: uuid.UUID, reason: str) -> None:
     ids = [entry.virtual_image_id for entry in _pending_entries(job_id)]
     written = _write_verdicts([(image_id, ModerationStatus.ERROR, None, None, reason) for image_id in ids])
     db.session.execute(update(BulkJob).where(BulkJob.id == job_id).values(error=reason))
-    bulk_jobs.count_outcomes(job_id, written)
+    job_counters.count_outcomes(job_id, written)
     db.session.execute(
         update(BulkJob)
         .where(

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 
 from webapp.extensions import db
 from webapp.models import BulkJob, BulkJobImage, PhotoSession, S3Image, User, VirtualImage
-from webapp.services import bulk_jobs, photos
+from webapp.services import bulk_jobs, job_counters, photos
 from webapp.storage import get_storage
 
 JOB_FILES = "jobs/{job_id}/"
@@ -25,7 +25,7 @@ def delete_photo(viewer: User, session_id: str) -> None:
     # The database cascades to its objects' rows, its virtual image, mapping row and reviews.
     db.session.execute(delete(PhotoSession).where(PhotoSession.session_id == session.session_id))
     if job_id:
-        bulk_jobs.recount(job_id)
+        job_counters.recount(job_id)
     db.session.commit()
 
 

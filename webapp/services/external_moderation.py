@@ -22,7 +22,7 @@ from webapp.models.types import utcnow
 from webapp.moderation import ModerationResult, providers
 from webapp.moderation.external import request_moderation
 from webapp.queue import enqueue_external_request, schedule_deadline_check
-from webapp.services import bulk_jobs, notifications
+from webapp.services import bulk_jobs, job_counters, notifications
 from webapp.storage import get_storage
 
 VERDICTS = {
@@ -239,7 +239,7 @@ def _set_verdict(image, verified, vendor_verdict, labels, extra) -> uuid.UUID | 
     )
     job_id = bulk_jobs.job_of(image.id)
     if job_id:
-        bulk_jobs.count_change(job_id, before, verdict)
+        job_counters.count_change(job_id, before, verdict)
     return job_id
 
 

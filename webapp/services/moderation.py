@@ -14,7 +14,7 @@ from webapp.models import ImageKind, ModerationStatus, PhotoSession, S3Image, Vi
 from webapp.models.types import utcnow
 from webapp.moderation import ModerationFailed, ModerationResult
 from webapp.moderation import providers as moderation_providers
-from webapp.services import bulk_jobs, external_moderation, notifications
+from webapp.services import bulk_jobs, external_moderation, job_counters, notifications
 
 NSFW_VERDICTS = frozenset({ModerationStatus.FLAGGED, ModerationStatus.REJECTED})
 
@@ -96,7 +96,7 @@ def _decide(virtual_image_id: uuid.UUID, **values) -> bool:
     ).rowcount
     job_id = bulk_jobs.job_of(virtual_image_id) if applied else None
     if job_id:
-        bulk_jobs.count_outcomes(job_id, {values["moderation_status"]: 1})
+        job_counters.count_outcomes(job_id, {values["moderation_status"]: 1})
     db.session.commit()
     if job_id:
         notifications.job_maybe_finished(job_id)

@@ -17,7 +17,7 @@ from webapp.imaging import Derivatives, InvalidImage, RenderSettings, Rendition,
 from webapp.models import ImageKind, ModerationStatus, PhotoSession, S3Image, SessionStatus, VirtualImage
 from webapp.models.types import utcnow
 from webapp.moderation.providers import JOB_LEVEL_PROVIDERS
-from webapp.services import bulk_jobs, bulk_moderation, moderation, notifications
+from webapp.services import bulk_jobs, bulk_moderation, job_counters, moderation, notifications
 from webapp.storage import ObjectMissing, get_storage
 
 log = logging.getLogger(__name__)
@@ -174,7 +174,7 @@ def reopen(session_id: uuid.UUID) -> bool:
         )
     job_id = image and bulk_jobs.job_of(image.id)
     if job_id and (reopened or before):
-        bulk_jobs.count_reopened(job_id, bool(reopened), before)
+        job_counters.count_reopened(job_id, bool(reopened), before)
     db.session.commit()
     return bool(reopened or before)
 
@@ -189,7 +189,7 @@ def _count_in_job(session_id: uuid.UUID) -> None:
     job_id = virtual_image_id and bulk_jobs.job_of(virtual_image_id)
     if not job_id:
         return
-    job = bulk_jobs.count_processed(job_id)
+    job = job_counters.count_processed(job_id)
     if job.provider in JOB_LEVEL_PROVIDERS and job.processed == job.total and not job.status.is_terminal:
         bulk_moderation.start(job.id)
     notifications.job_maybe_finished(job_id)

@@ -9,7 +9,7 @@ from webapp.errors import AppError, NotFound
 from webapp.extensions import db
 from webapp.models import ModerationReview, ModerationStatus, PhotoSession, User, VirtualImage
 from webapp.models.types import utcnow
-from webapp.services import bulk_jobs, notifications
+from webapp.services import bulk_jobs, job_counters, notifications
 
 REVIEWABLE = (ModerationStatus.FLAGGED, ModerationStatus.ERROR)
 DECISIONS = {"approved": ModerationStatus.APPROVED, "rejected": ModerationStatus.REJECTED}
@@ -82,7 +82,7 @@ def _apply(reviewer: User, image: VirtualImage, after: ModerationStatus, note: s
     db.session.add(review)
     job_id = bulk_jobs.job_of(image.id)
     if job_id:
-        bulk_jobs.count_change(job_id, before, after)
+        job_counters.count_change(job_id, before, after)
     return review, job_id
 
 

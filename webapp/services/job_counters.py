@@ -1,0 +1,132 @@
+"""A bulk job's counters: how many of its images are pending, approved, flagged, rejected, failed.
+
+They change only in single UPDATE statements that add to the stored values, so concurrent workers
+never lose an increment, and the job reaches its terminal status in the same statement that
+leaves it with no image pending and every photo processed.
+"""
+
+import uuid
+from collections.abc import Mapping
+
+from sqlalchemy import and_, case, cast, func, literal, select, update
+
+from webapp.extensions import db
+from webapp.models import BulkJob, BulkJobImage, JobStatus, ModerationStatus, PhotoSession, VirtualImage
+from webapp.models.bulk_jobs import TERMINAL_JOB_STATUSES
+from webapp.models.types import utcnow
+
+# Which job counter each moderation outcome moves into.
+OUTCOME_COUNTERS = {
+    ModerationStatus.APPROVED: "approved",
+    ModerationStatus.FLAGGED: "flagged",
+    ModerationStatus.REJECTED: "rejected",
+    ModerationStatus.ERROR: "failed",
+}
+RUNNING = (JobStatus.QUEUED, JobStatus.PROCESSING)
+
+
+def status_value(value: JobStatus):
+    """A job status as a bound value of the column's own enum type (PostgreSQL's CASE needs it)."""
+    return cast(literal(value.value), BulkJob.__table__.c.status.type)
+
+
+def count_outcomes(job_id: uuid.UUID, outcomes: Mapping[ModerationStatus, int], processed: int = 0) -> None:
+    """Move decided images out of `pending` into their counters, and count processed photos; the job
+    ends in the statement that leaves it with no image pending and every photo processed.
+
+    The caller commits. One statement, so concurrent workers cannot lose an update.
+    """
+    decided = sum(outcomes.values())
+    increments = {
+        counter: getattr(BulkJob, counter) + outcomes.get(status, 0)
+        for status, counter in OUTCOME_COUNTERS.items()
+    }
+    remaining = BulkJob.pending - decided
+    any_failed = (BulkJob.failed + outcomes.get(ModerationStatus.ERROR, 0) + BulkJob.refused) > 0
+    running = BulkJob.status.in_(RUNNING)
+    finished = and_(running, remaining <= 0, BulkJob.processed + processed >= BulkJob.total)
+    db.session.execute(
+        update(BulkJob)
+        .where(BulkJob.id == job_id)
+        .values(
+            **increments,
+            pending=remaining,
+            processed=BulkJob.processed + processed,
+            status=case(
+                (and_(finished, any_failed), status_value(JobStatus.COMPLETED_WITH_ERRORS)),
+                (finished, status_value(JobStatus.COMPLETED)),
+                (running, status_value(JobStatus.PROCESSING)),
+                else_=BulkJob.status,
+            ),
+            completed_at=case((finished, utcnow()), else_=BulkJob.completed_at),
+        )
+    )
+
+
+def count_change(job_id: uuid.UUID, before: ModerationStatus, after: ModerationStatus) -> None:
+    """An image's verdict changed (a person, a late callback): move it between counters (caller commits).
+
+    A job that already ended keeps its status; only its counts follow the image.
+    """
+    if before == after:
+        return
+    if before == ModerationStatus.PENDING:
+        count_outcomes(job_id, {after: 1})
+        return
+    moved_out, moved_in = OUTCOME_COUNTERS[before], OUTCOME_COUNTERS[after]
+    db.session.execute(
+        update(BulkJob)
+        .where(BulkJob.id == job_id)
+        .values({moved_out: getattr(BulkJob, moved_out) - 1, moved_in: getattr(BulkJob, moved_in) + 1})
+    )
+
+
+def count_reopened(job_id: uuid.UUID, was_processed: bool, before: ModerationStatus | None) -> None:
+    """A photo of the job goes back to work (an admin requeued it): it is pending again, and an
+    ended job runs again and will announce its end again (caller commits)."""
+    values = {
+        "pending": BulkJob.pending + (1 if before else 0),
+        "processed": BulkJob.processed - (1 if was_processed else 0),
+        "status": case(
+            (BulkJob.status.in_(TERMINAL_JOB_STATUSES), status_value(JobStatus.PROCESSING)),
+            else_=BulkJob.status,
+        ),
+        "completed_at": None,
+        "notification_claimed_at": None,
+    }
+    if before:
+        counter = OUTCOME_COUNTERS[before]
+        values[counter] = getattr(BulkJob, counter) - 1
+    db.session.execute(update(BulkJob).where(BulkJob.id == job_id).values(values))
+
+
+def recount(job_id: uuid.UUID) -> None:
+    """Counters from the job's images as they are now (after a deletion), in one grouped query."""
+    job = db.session.get(BulkJob, job_id)
+    statuses = dict(
+        db.session.execute(
+            select(VirtualImage.moderation_status, func.count())
+            .join(BulkJobImage, BulkJobImage.virtual_image_id == VirtualImage.id)
+            .where(BulkJobImage.job_id == job_id)
+            .group_by(VirtualImage.moderation_status)
+        ).all()
+    )
+    processed = db.session.scalar(
+        select(func.count())
+        .select_from(BulkJobImage)
+        .join(VirtualImage, VirtualImage.id == BulkJobImage.virtual_image_id)
+        .join(PhotoSession, PhotoSession.session_id == VirtualImage.session_id)
+        .where(BulkJobImage.job_id == job_id, PhotoSession.status.in_(["completed", "failed"]))
+    )
+    job.total = sum(statuses.values())
+    job.pending = statuses.get(ModerationStatus.PENDING, 0) if job.status != JobStatus.UPLOADING else 0
+    for status, counter in OUTCOME_COUNTERS.items():
+        setattr(job, counter, statuses.get(status, 0))
+    job.processed = processed
+
+
+def count_processed(job_id: uuid.UUID) -> BulkJob:
+    """One more photo of the job went through the pipeline; returns the job as it now stands."""
+    count_outcomes(job_id, {}, processed=1)
+    db.session.commit()
+    return db.session.get(BulkJob, job_id, populate_existing=True)
