@@ -133,3 +133,14 @@ def test_the_external_provider_needs_a_configured_service(app, client, user, mon
 
     assert response.status_code == 422
     assert response.get_json()["error"]["code"] == "provider_unavailable"
+
+
+def test_the_external_provider_needs_a_secret_to_sign_its_requests(app, client, user, monkeypatch):
+    monkeypatch.setitem(app.config, "EXTERNAL_MODERATION_URL", "http://127.0.0.1:9/moderate")
+    monkeypatch.setitem(app.config, "EXTERNAL_MODERATION_SECRET", "")
+    monkeypatch.setitem(app.config, "MODERATION_WEBHOOK_SECRET", " ")
+
+    response = client.post("/api/bulk-nsfw/jobs", headers=user.headers, json={"provider": "external"})
+
+    assert response.status_code == 422
+    assert "secret" in response.get_json()["error"]["message"]

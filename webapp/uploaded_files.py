@@ -11,6 +11,13 @@ from typing import IO
 from flask import Request
 
 SPOOL_BYTES = 64 * 1024
+# Room for the multipart envelope and small fields around a single file.
+FORM_OVERHEAD_BYTES = 64 * 1024
+
+
+def limit_to_one_file(request: Request, max_file_bytes: int) -> None:
+    """Refuse (413) a one-file upload request bigger than one file may be, before it is read."""
+    request.max_content_length = max_file_bytes + FORM_OVERHEAD_BYTES
 
 
 class DiskBackedRequest(Request):

@@ -3,6 +3,7 @@
 from flask import current_app
 
 from webapp.errors import AppError
+from webapp.moderation import rekognition
 from webapp.moderation.policy import DEFAULT_FLAG, DEFAULT_REJECT, Policy, parse_thresholds
 
 LOCAL = "local"
@@ -30,9 +31,14 @@ def choose_provider(requested: str | None) -> str:
     name = (requested or current_app.config["MODERATION_PROVIDER"]).strip()
     if name not in PROVIDERS:
         raise UnknownProvider(f"Unknown moderation provider {name!r}; choose one of {', '.join(PROVIDERS)}.")
-    if name == EXTERNAL and not current_app.config["EXTERNAL_MODERATION_URL"]:
-        raise ProviderUnavailable("The external provider needs EXTERNAL_MODERATION_URL to be configured.")
-    if name in NEEDS_S3 and not current_app.config["S3_BUCKET"]:
+    config = current_app.config
+    signing_secret = config["EXTERNAL_MODERATION_SECRET"] or config["MODERATION_WEBHOOK_SECRET"]
+    if name == EXTERNAL and not (config["EXTERNAL_MODERATION_URL"] and signing_secret.strip()):
+        raise ProviderUnavailable(
+            "The external provider needs EXTERNAL_MODERATION_URL and a secret to sign with "
+            "(EXTERNAL_MODERATION_SECRET or MODERATION_WEBHOOK_SECRET)."
+        )
+    if name in NEEDS_S3 and not config["S3_BUCKET"]:
         raise ProviderUnavailable(
             f"The {name} provider reads photos from S3; this server stores them on disk."
         )
@@ -50,6 +56,7 @@ def policy() -> Policy:
 
 def local_model():
     """The bundled model, loaded once per process."""
+    # Imported here: the web process never moderates, and need not load ONNX Runtime and numpy.
     from webapp.moderation.local import load_model
 
     return load_model()
@@ -57,18 +64,17 @@ def local_model():
 
 def rekognition_client():
     """The process's one Rekognition client (creating a boto3 client costs ~80 ms)."""
-    from webapp.moderation.rekognition import rekognition_client as cached_client
-
     config = current_app.config
-    return cached_client(
+    return rekognition.rekognition_client(
         config["REKOGNITION_REGION"] or config["S3_REGION"], config["REKOGNITION_ENDPOINT_URL"]
     )
 
 
-def rekognition():
-    from webapp.moderation.rekognition import RekognitionModerator
-
-    return RekognitionModerator(rekognition_client(), current_app.config["MODERATION_MIN_CONFIDENCE"])
+def rekognition_moderator() -> rekognition.RekognitionModerator:
+    """A moderator on the process's Rekognition client."""
+    return rekognition.RekognitionModerator(
+        rekognition_client(), current_app.config["MODERATION_MIN_CONFIDENCE"]
+    )
 
 
 def preload(provider: str) -> None:

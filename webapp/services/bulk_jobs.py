@@ -70,6 +70,12 @@ def list_jobs(viewer: User, limit: int = 50) -> list[BulkJob]:
     return list(db.session.scalars(visible_jobs(viewer).order_by(BulkJob.created_at.desc()).limit(limit)))
 
 
+def running_jobs(limit: int) -> list[BulkJob]:
+    """The newest bulk jobs that have not ended, the ones an admin may cancel."""
+    query = select(BulkJob).where(BulkJob.status.not_in(TERMINAL_JOB_STATUSES))
+    return list(db.session.scalars(query.order_by(BulkJob.created_at.desc()).limit(limit)))
+
+
 def next_upload_orders(job: BulkJob, count: int) -> list[int]:
     """Reserve `count` consecutive upload orders for files sent without one, atomically."""
     last = db.session.execute(

@@ -16,7 +16,9 @@ from sqlalchemy.orm import aliased
 from webapp.extensions import db
 from webapp.models import BulkJob, BulkJobImage, ImageKind, JobStatus, ModerationStatus, S3Image, VirtualImage
 from webapp.models.types import utcnow
-from webapp.moderation import ModerationFailed, providers
+from webapp.moderation import ModerationFailed, providers, rekognition_bulk
+from webapp.moderation.rekognition import rekognition_source
+from webapp.moderation.rekognition_bulk import ManifestEntry
 from webapp.queue import enqueue_job_step
 from webapp.services import job_counters, moderation, notifications
 from webapp.storage import get_storage
@@ -34,8 +36,6 @@ def start(job_id: uuid.UUID) -> None:
 
 def start_analysis(job_id: uuid.UUID) -> None:
     """Write the manifest under jobs/{job_id}/, start the analysis once, and schedule its first poll."""
-    from webapp.moderation import rekognition_bulk
-
     job = db.session.get(BulkJob, job_id)
     if job is None or job.status.is_terminal:
         return
@@ -62,9 +62,6 @@ def _schedule_poll(job_id: uuid.UUID) -> None:
 
 def _manifest_entries(job_id: uuid.UUID) -> list:
     """One entry per pending image: the object Rekognition can read (the original or its JPEG)."""
-    from webapp.moderation.rekognition import rekognition_source
-    from webapp.moderation.rekognition_bulk import ManifestEntry
-
     original, thumbnail = aliased(S3Image), aliased(S3Image)
     rows = db.session.execute(
         select(BulkJobImage, original, thumbnail)
@@ -97,8 +94,6 @@ def _manifest_entries(job_id: uuid.UUID) -> list:
 
 def poll(job_id: uuid.UUID) -> None:
     """Check the analysis; write its results back when it is done, else poll again later."""
-    from webapp.moderation import rekognition_bulk
-
     job = db.session.get(BulkJob, job_id)
     if job is None or job.status.is_terminal or job.provider_job_id is None:
         return
@@ -120,8 +115,6 @@ def poll(job_id: uuid.UUID) -> None:
 
 
 def _pending_entries(job_id: uuid.UUID) -> list:
-    from webapp.moderation.rekognition_bulk import ManifestEntry
-
     rows = db.session.execute(
         select(BulkJobImage.virtual_image_id, BulkJobImage.s3_key, BulkJobImage.upload_order)
         .join(VirtualImage, VirtualImage.id == BulkJobImage.virtual_image_id)

@@ -78,8 +78,18 @@ def send_request(virtual_image_id: uuid.UUID) -> None:
         "callback_url": config["PUBLIC_BASE_URL"] + WEBHOOK_PATH,
         "answer_by": image.external_deadline_at.isoformat() if image.external_deadline_at else None,
     }
-    secret = config["EXTERNAL_MODERATION_SECRET"] or config["MODERATION_WEBHOOK_SECRET"].split()[0]
-    request_moderation(config["EXTERNAL_MODERATION_URL"], secret, payload, f"msg_req_{image.id.hex}")
+    request_moderation(
+        config["EXTERNAL_MODERATION_URL"], request_secret(), payload, f"msg_req_{image.id.hex}"
+    )
+
+
+def request_secret() -> str | None:
+    """What signs our requests: EXTERNAL_MODERATION_SECRET, else the first active callback secret."""
+    config = current_app.config
+    secrets = signing.secrets_from(
+        config["EXTERNAL_MODERATION_SECRET"] or config["MODERATION_WEBHOOK_SECRET"]
+    )
+    return secrets[0] if secrets else None
 
 
 def deadline_passed(virtual_image_id: uuid.UUID) -> None:

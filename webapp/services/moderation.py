@@ -14,6 +14,7 @@ from webapp.models import ImageKind, ModerationStatus, PhotoSession, S3Image, Vi
 from webapp.models.types import utcnow
 from webapp.moderation import ModerationFailed, ModerationResult
 from webapp.moderation import providers as moderation_providers
+from webapp.moderation.rekognition import StoredObject, rekognition_source
 from webapp.services import bulk_jobs, external_moderation, job_counters, notifications
 
 NSFW_VERDICTS = frozenset({ModerationStatus.FLAGGED, ModerationStatus.REJECTED})
@@ -45,20 +46,16 @@ def moderate_photo(session: PhotoSession, pixels: Image.Image) -> None:
 
 def _ask(provider: str, session: PhotoSession, pixels: Image.Image) -> ModerationResult:
     if provider == moderation_providers.REKOGNITION:
-        from webapp.moderation.rekognition import rekognition_source
-
         source = rekognition_source(
             stored_object(session.image(ImageKind.ORIGINAL)),
             stored_object(session.image(ImageKind.THUMBNAIL_ORIGINAL)),
         )
-        return moderation_providers.rekognition().moderate(source)
+        return moderation_providers.rekognition_moderator().moderate(source)
     return moderation_providers.local_model().moderate(pixels)
 
 
-def stored_object(image: S3Image | None):
+def stored_object(image: S3Image | None) -> StoredObject | None:
     """The provider-facing description of a stored image."""
-    from webapp.moderation.rekognition import StoredObject
-
     if image is None:
         return None
     return StoredObject(image.bucket, image.key, image.content_type, image.width, image.height, image.bytes)

@@ -84,54 +84,8 @@ def _signed_url(storage: Storage, key: str, expires: int, window: int) -> str:
     return storage.url(key, expires)
 
 
-def describe_image(image: S3Image) -> dict:
-    return {
-        "image_id": str(image.image_id),
-        "kind": image.kind.value,
-        "key": image.key,
-        "url": image_url(image),
-        "content_type": image.content_type,
-        "width": image.width,
-        "height": image.height,
-        "bytes": image.bytes,
-    }
-
-
-def describe_moderation(virtual_image: VirtualImage | None) -> dict | None:
-    if virtual_image is None:
-        return None
-    data = virtual_image.rekognition_data or {}
-    return {
-        "virtual_image_id": str(virtual_image.id),
-        "status": virtual_image.moderation_status.value,
-        "is_nsfw": virtual_image.is_nsfw,
-        "labels": data.get("ModerationLabels", []),
-        "model_version": virtual_image.model_version,
-        "source": virtual_image.source,
-    }
-
-
-def describe_session(session: PhotoSession) -> dict:
-    """The API's view of a photo (API.md, GET /api/photos/<session_id>)."""
-    return {
-        "session_id": str(session.session_id),
-        "status": session.status.value,
-        "original_image_id": _str_or_none(session.original_image_id),
-        "processed_image_id": _str_or_none(session.processed_image_id),
-        "error": session.error,
-        "created_at": iso(session.created_at),
-        "completed_at": iso(session.completed_at),
-        "images": [describe_image(image) for image in session.images],
-        "moderation": describe_moderation(virtual_image_of(session)),
-    }
-
-
 def iso(moment) -> str | None:
     """ISO 8601 in UTC; SQLite hands back naive datetimes that are UTC already."""
     if moment is None:
         return None
     return moment.isoformat() if moment.tzinfo else moment.isoformat() + "+00:00"
-
-
-def _str_or_none(value) -> str | None:
-    return None if value is None else str(value)

@@ -20,9 +20,8 @@ from sqlalchemy import or_, select
 
 from webapp.extensions import db
 from webapp.models import BulkJob, BulkJobImage, VirtualImage
-from webapp.models.bulk_jobs import TERMINAL_JOB_STATUSES
 from webapp.queue import PROCESS_PHOTO, photo_queue, redis_connection
-from webapp.services import processing
+from webapp.services import bulk_jobs, processing
 
 FAILED_LIMIT = 1000
 REQUEUE_LIMIT = 10_000
@@ -118,7 +117,7 @@ def overview() -> Overview:
         queues=[queue_counts(queue) for queue in queues],
         workers=workers(),
         failures=failures(queues),
-        running_jobs=running_jobs(RUNNING_JOBS_SHOWN),
+        running_jobs=bulk_jobs.running_jobs(RUNNING_JOBS_SHOWN),
     )
 
 
@@ -201,12 +200,6 @@ def belongings_of(job_ids: Iterable[str]) -> dict[str, Belonging]:
     parsed = {job_id: target for job_id in job_ids if (target := _target(job_id))}
     photos = _photos({key for kind, key in parsed.values() if kind != "job"})
     return {job_id: _belonging(kind, key, photos) for job_id, (kind, key) in parsed.items()}
-
-
-def running_jobs(limit: int) -> list[BulkJob]:
-    """The newest bulk jobs that have not ended, the ones an admin may cancel."""
-    query = select(BulkJob).where(BulkJob.status.not_in(TERMINAL_JOB_STATUSES))
-    return list(db.session.scalars(query.order_by(BulkJob.created_at.desc()).limit(limit)))
 
 
 def requeue(job_id: str) -> int:

@@ -7,19 +7,17 @@ from webapp.auth import api_login_required
 from webapp.errors import MissingFile
 from webapp.moderation.providers import choose_provider
 from webapp.services import deletion, photos, uploads
-from webapp.views.describe import int_arg
+from webapp.uploaded_files import limit_to_one_file
+from webapp.views.describe import describe_session, int_arg
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
-
-# Room for the multipart envelope and small fields around the one file.
-FORM_OVERHEAD_BYTES = 64 * 1024
 
 
 @blueprint.post("/photos/upload")
 @api_login_required
 def upload_photo():
     """Accept one photo (multipart field `file`) and queue its processing."""
-    request.max_content_length = current_app.config["MAX_FILE_BYTES"] + FORM_OVERHEAD_BYTES
+    limit_to_one_file(request, current_app.config["MAX_FILE_BYTES"])
     upload = request.files.get("file")
     if upload is None:
         raise MissingFile()
@@ -38,8 +36,9 @@ def upload_photo():
 def list_photos():
     """The caller's photos, newest first (`page`, `per_page`)."""
     page = photos.list_sessions(current_user, int_arg("page", 1), min(int_arg("per_page", 50), 200))
+    images = photos.virtual_images_of(page.sessions)
     return jsonify(
-        photos=[photos.describe_session(session) for session in page.sessions],
+        photos=[describe_session(session, images.get(session.session_id)) for session in page.sessions],
         page=page.page,
         per_page=page.per_page,
         total=page.total,
@@ -50,7 +49,8 @@ def list_photos():
 @api_login_required
 def get_photo(session_id: str):
     """One photo's status, stored images (with short-lived URLs) and moderation."""
-    return jsonify(photos.describe_session(photos.find_session(current_user, session_id)))
+    session = photos.find_session(current_user, session_id)
+    return jsonify(describe_session(session, photos.virtual_image_of(session)))
 
 
 @blueprint.delete("/photos/<session_id>")

@@ -1,10 +1,10 @@
-"""The JSON shapes of API.md for jobs and batch uploads."""
+"""The JSON shapes of API.md for photos, jobs and batch uploads."""
 
 from flask import request
 
-from webapp.models import BulkJob
+from webapp.models import BulkJob, PhotoSession, S3Image, VirtualImage
 from webapp.services.bulk_jobs import JobPage
-from webapp.services.photos import iso
+from webapp.services.photos import image_url, iso
 from webapp.services.uploads import BatchResult
 
 COUNTERS = ("total", "pending", "approved", "flagged", "rejected", "failed", "refused", "processed")
@@ -77,3 +77,49 @@ def _describe_row(mapping, virtual_image, session) -> dict:
         "model_version": virtual_image.model_version,
         "error": virtual_image.moderation_error or session.error,
     }
+
+
+def describe_image(image: S3Image) -> dict:
+    return {
+        "image_id": str(image.image_id),
+        "kind": image.kind.value,
+        "key": image.key,
+        "url": image_url(image),
+        "content_type": image.content_type,
+        "width": image.width,
+        "height": image.height,
+        "bytes": image.bytes,
+    }
+
+
+def describe_moderation(virtual_image: VirtualImage | None) -> dict | None:
+    if virtual_image is None:
+        return None
+    data = virtual_image.rekognition_data or {}
+    return {
+        "virtual_image_id": str(virtual_image.id),
+        "status": virtual_image.moderation_status.value,
+        "is_nsfw": virtual_image.is_nsfw,
+        "labels": data.get("ModerationLabels", []),
+        "model_version": virtual_image.model_version,
+        "source": virtual_image.source,
+    }
+
+
+def describe_session(session: PhotoSession, virtual_image: VirtualImage | None) -> dict:
+    """The API's view of a photo (API.md, GET /api/photos/<session_id>)."""
+    return {
+        "session_id": str(session.session_id),
+        "status": session.status.value,
+        "original_image_id": _str_or_none(session.original_image_id),
+        "processed_image_id": _str_or_none(session.processed_image_id),
+        "error": session.error,
+        "created_at": iso(session.created_at),
+        "completed_at": iso(session.completed_at),
+        "images": [describe_image(image) for image in session.images],
+        "moderation": describe_moderation(virtual_image),
+    }
+
+
+def _str_or_none(value) -> str | None:
+    return None if value is None else str(value)

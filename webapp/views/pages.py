@@ -7,6 +7,7 @@ from webapp.errors import AppError, MissingFile
 from webapp.imaging import InvalidImage
 from webapp.moderation.providers import choose_provider
 from webapp.services import photos, reviews, uploads
+from webapp.uploaded_files import limit_to_one_file
 from webapp.views.fragments import render_page_or_fragment
 
 blueprint = Blueprint("pages", __name__)
@@ -29,7 +30,7 @@ def upload():
 @login_required
 def upload_file():
     """Accept one file from the upload page and answer with its card (or a card saying why not)."""
-    request.max_content_length = current_app.config["MAX_FILE_BYTES"] + 64 * 1024
+    limit_to_one_file(request, current_app.config["MAX_FILE_BYTES"])
     upload = request.files.get("file")
     try:
         if upload is None:
