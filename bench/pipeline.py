@@ -1,12 +1,16 @@
 """Benchmark the per-photo pipeline: a naive Pillow version against webapp.imaging.make_derivatives.
 
-    .venv/bin/python bench/pipeline.py [--rounds N] [--alternatives]
+    .venv/bin/python bench/pipeline.py [--rounds N] [--alternatives] [--formats]
 
 Two deterministic 12 MP JPEGs (one with EXIF Orientation=6) are generated in a temporary directory.
 Every round runs each variant once, in a random order, on one of the two inputs in turn, so that
 noise from neighbours hits all variants alike. Times are medians over the rounds; photos/s per core
 is 1000 / CPU-ms, the unit for sizing one single-threaded worker process per core. The exit status
 is non-zero when photogate misses its targets.
+
+`--formats` then measures the same 12 MP photo (EXIF/irot 6) as a JPEG, as a HEIC (x265, as phones
+write it) and as an AVIF, side by side in interleaved rounds: upload validation, a full decode, and
+the worker's whole pipeline, each in CPU ms.
 """
 
 import argparse
@@ -26,7 +30,8 @@ from pathlib import Path
 from PIL import ExifTags, Image, ImageChops, ImageDraw, ImageFilter, ImageOps, ImageStat
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from webapp.imaging import RenderSettings, make_derivatives
+from tests.factories import heic_bytes
+from webapp.imaging import RenderSettings, UploadLimits, decode_budget, inspect_upload, make_derivatives
 
 PHOTO_SIZE = (4000, 3000)
 TARGET_PER_CORE = 3.0
@@ -57,8 +62,10 @@ def main() -> int:
     )
     parser.add_argument("--rounds", type=int, default=10, help="measured rounds (default 10)")
     parser.add_argument("--alternatives", action="store_true", help="also run other AVIF speed/quality pairs")
+    parser.add_argument("--formats", action="store_true", help="also measure HEIC and AVIF beside JPEG")
     args = parser.parse_args()
-    inputs = make_inputs()
+    photo = make_photo()
+    inputs = make_inputs(photo)
     variants = choose_variants(args.alternatives)
     results = run_rounds(variants, inputs, args.rounds)
     print_table(results)
@@ -67,12 +74,13 @@ def main() -> int:
         print(f"FAIL: {failure}")
     if not failures:
         print(f"OK: photogate meets >= {TARGET_PER_CORE} photos/s per core and >= {TARGET_RATIO}x naive.")
+    if args.formats:
+        print_format_costs(measure_formats(photo, args.rounds))
     return 1 if failures else 0
 
 
-def make_inputs() -> list[bytes]:
+def make_inputs(photo: Image.Image) -> list[bytes]:
     """Write the two test JPEGs to a temporary directory and return their bytes."""
-    photo = make_photo()
     orientation = Image.Exif()
     orientation[ExifTags.Base.Orientation] = 6
     inputs = []
@@ -216,6 +224,49 @@ def print_table(results: dict[str, Samples]) -> None:
         f"(medians over {len(naive.cpu_ms)} rounds; CPU = time.process_time, all threads; "
         "PSNR of the AVIF against its own encoder input)\n"
     )
+
+
+def measure_formats(photo: Image.Image, rounds: int) -> dict[str, dict[str, list[float]]]:
+    """CPU ms of validation, full decode and the whole pipeline, per format, in interleaved rounds."""
+    orientation = Image.Exif()
+    orientation[ExifTags.Base.Orientation] = 6
+    encoded = {"JPEG q90": io.BytesIO(), "AVIF q60": io.BytesIO()}
+    photo.save(encoded["JPEG q90"], "JPEG", quality=90, exif=orientation)
+    photo.save(encoded["AVIF q60"], "AVIF", quality=60, exif=orientation)
+    files = {name: buffer.getvalue() for name, buffer in encoded.items()}
+    files["HEIC q60"] = heic_bytes(photo, 6, quality=60)
+    limits = UploadLimits(max_pixels=89_478_485, max_frames=1000, decode_budget=decode_budget(128 * 2**20))
+    steps = {
+        "validation": lambda data: inspect_upload(io.BytesIO(data), limits),
+        "full decode": lambda data: Image.open(io.BytesIO(data)).load(),
+        "pipeline": make_derivatives,
+    }
+    costs = {name: {step: [] for step in steps} for name in files}
+    order = list(files)
+    rng = random.Random(11)
+    for _ in range(rounds):
+        rng.shuffle(order)
+        for name in order:
+            for step, run in steps.items():
+                start = time.process_time()
+                run(files[name])
+                costs[name][step].append((time.process_time() - start) * 1000)
+    for name, data in files.items():
+        print(f"input {name}: {PHOTO_SIZE[0]}x{PHOTO_SIZE[1]}, {len(data):,} bytes")
+    return costs
+
+
+def print_format_costs(costs: dict[str, dict[str, list[float]]]) -> None:
+    """Print each format's median CPU ms per step and its ratio to the JPEG."""
+    jpeg = costs["JPEG q90"]
+    print(f"\n{'12 MP, CPU ms':<14} " + " ".join(f"{step:>22}" for step in jpeg))
+    for name, steps in costs.items():
+        cells = []
+        for step, samples in steps.items():
+            median = statistics.median(samples)
+            cells.append(f"{median:>11.1f} ({median / statistics.median(jpeg[step]):>6.2f}x)")
+        print(f"{name:<14} " + " ".join(f"{cell:>22}" for cell in cells))
+    print(f"(medians over {len(jpeg['pipeline'])} interleaved rounds; ratios to the JPEG)")
 
 
 def judge(naive_samples: Samples, photogate_samples: Samples) -> list[str]:

@@ -1,13 +1,15 @@
 """Test data as plain functions: users, images, uploads, and waiting for the workers."""
 
 import io
+import struct
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import pillow_heif
 from flask import Flask
-from PIL import Image
+from PIL import ExifTags, Image, ImageDraw
 
 from webapp.extensions import db
 from webapp.models import PhotoSession
@@ -39,6 +41,63 @@ def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (640, 480), color="te
     buffer = io.BytesIO()
     Image.new(mode, size, color).save(buffer, fmt, **save)
     return buffer.getvalue()
+
+
+def marked(size: tuple[int, int]) -> Image.Image:
+    """A blue picture with a red block in its top-left corner, a quarter of each side."""
+    im = Image.new("RGB", size, "blue")
+    ImageDraw.Draw(im).rectangle((0, 0, size[0] // 4, size[1] // 4), fill="red")
+    return im
+
+
+def red_corner(im: Image.Image) -> str:
+    """Which corner of the picture is red: how a test tells which way up a marked picture is."""
+    width, height = im.size
+    corners = {
+        "top_left": (2, 2),
+        "top_right": (width - 3, 2),
+        "bottom_left": (2, height - 3),
+        "bottom_right": (width - 3, height - 3),
+    }
+    red = [name for name, xy in corners.items() if im.convert("RGB").getpixel(xy)[0] > 160]
+    return red[0] if len(red) == 1 else f"unclear: {red}"
+
+
+def heic_bytes(im: Image.Image, orientation: int = 1, **save) -> bytes:
+    """`im` as a HEIC (x265 through pillow-heif) whose irot/imir transforms say `orientation`.
+
+    The pixels are stored as given; a viewer that applies the transforms sees them turned, as
+    with a phone's portrait photo.
+    """
+    pillow_heif.register_heif_opener()
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    buffer = io.BytesIO()
+    im.save(buffer, "HEIF", exif=exif.tobytes(), **save)
+    return buffer.getvalue()
+
+
+def multi_picture_jpeg(
+    im: Image.Image, second: Image.Image, orientation: int = 1, gain_map_xmp: bool = False
+):
+    """A JPEG followed by a second picture in an MPF index: a stereo pair, or a phone's gain map.
+
+    With `gain_map_xmp` the primary carries the Ultra HDR XMP (`hdrgm:Version`) that Android phones write.
+    """
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    buffer = io.BytesIO()
+    im.save(buffer, "MPO", save_all=True, append_images=[second], exif=exif, quality=90)
+    data = buffer.getvalue()
+    if not gain_map_xmp:
+        return data
+    xmp = (
+        b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF xmlns:rdf="
+        b"'http://www.w3.org/1999/02/22-rdf-syntax-ns#'><rdf:Description xmlns:hdrgm="
+        b"'http://ns.adobe.com/hdr-gain-map/1.0/' hdrgm:Version=\"1.0\"/></rdf:RDF></x:xmpmeta>"
+    )
+    # Right after SOI: the MPF offsets count from the MPF header, which moves with the picture data.
+    return data[:2] + b"\xff\xe1" + struct.pack(">H", len(xmp) + 2) + xmp + data[2:]
 
 
 def upload(client, headers: dict[str, str], data: bytes, filename: str = "photo.jpg"):

@@ -60,7 +60,7 @@ def test_a_one_request_batch_stores_the_valid_files_refuses_the_bad_one_and_fini
             "upload_order": 2,
             "error": {
                 "code": "unsupported_image",
-                "message": "The file is not a JPEG, PNG, WebP or GIF image.",
+                "message": "The file is not a JPEG, PNG, WebP, GIF, HEIC or AVIF image.",
             },
         }
     ]

@@ -6,6 +6,7 @@ import struct
 import warnings
 import zlib
 
+import pillow_heif
 import pytest
 from PIL import ExifTags, Image, ImageDraw, ImageSequence
 
@@ -17,6 +18,8 @@ from webapp.imaging import (
     RenderSettings,
     TooManyPixels,
     UnsupportedImage,
+    UploadLimits,
+    decode_budget,
     inspect_upload,
     make_derivatives,
 )
@@ -24,8 +27,14 @@ from webapp.imaging import (
 RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)
 
 
+def limits(max_pixels: int = 10**6, max_frames: int = 100, memory: int = 64 * 2**20) -> UploadLimits:
+    """Upload limits for a test: pixels and frames an upload may declare, bytes validation may decode."""
+    return UploadLimits(max_pixels, max_frames, decode_budget(memory))
+
+
 def encode(im: Image.Image, image_format: str, **params) -> bytes:
-    """Return the image saved in the given format."""
+    """Return the image saved in the given format (HEIF through pillow-heif)."""
+    pillow_heif.register_heif_opener()
     buffer = io.BytesIO()
     im.save(buffer, image_format, **params)
     return buffer.getvalue()
@@ -94,10 +103,11 @@ def test_accepted_formats_are_described_by_content(image_format):
     data = encode(marked((64, 48), "P" if image_format == "GIF" else "RGB"), image_format)
     stream = io.BytesIO(data)
 
-    info = inspect_upload(stream, max_pixels=10_000)
+    info = inspect_upload(stream, limits(max_pixels=10_000))
 
     extension, content_type = FORMATS[image_format]
-    assert (info.format, info.extension, info.content_type) == (image_format, extension, content_type)
+    described = "JPEG" if image_format == "MPO" else image_format  # a multi-picture JPEG is a JPEG
+    assert (info.format, info.extension, info.content_type) == (described, extension, content_type)
     assert (info.width, info.height) == (64, 48)
     assert (info.sha256, info.size) == (hashlib.sha256(data).hexdigest(), len(data))
     assert stream.tell() == 0
@@ -105,7 +115,7 @@ def test_accepted_formats_are_described_by_content(image_format):
 
 def test_empty_file_is_refused():
     with pytest.raises(EmptyFile) as caught:
-        inspect_upload(io.BytesIO(b""), max_pixels=10_000)
+        inspect_upload(io.BytesIO(b""), limits(max_pixels=10_000))
 
     assert (caught.value.code, caught.value.status) == ("empty_file", 422)
     assert caught.value.message == "The file is empty."
@@ -128,7 +138,7 @@ def test_non_images_and_other_formats_are_unsupported(data):
     stream.name = "holiday.jpg"  # the name must not matter
 
     with pytest.raises(UnsupportedImage) as caught:
-        inspect_upload(stream, max_pixels=10_000)
+        inspect_upload(stream, limits(max_pixels=10_000))
 
     assert (caught.value.code, caught.value.status) == ("unsupported_image", 415)
 
@@ -138,7 +148,7 @@ def test_truncated_jpeg_is_corrupt_and_stream_is_rewound():
     stream = io.BytesIO(data[: len(data) // 2])
 
     with pytest.raises(CorruptImage) as caught:
-        inspect_upload(stream, max_pixels=100_000)
+        inspect_upload(stream, limits(max_pixels=100_000))
 
     assert (caught.value.code, caught.value.status) == ("corrupt_image", 422)
     assert stream.tell() == 0
@@ -149,7 +159,7 @@ def test_small_file_with_huge_dimensions_is_refused_without_touching_global_warn
     filters_before = list(warnings.filters)
 
     with pytest.raises(TooManyPixels) as caught:
-        inspect_upload(io.BytesIO(bomb), max_pixels=10**9)
+        inspect_upload(io.BytesIO(bomb), limits(max_pixels=10**9))
 
     assert (caught.value.code, caught.value.status) == ("too_many_pixels", 422)
     assert len(bomb) < 20_000
@@ -158,15 +168,15 @@ def test_small_file_with_huge_dimensions_is_refused_without_touching_global_warn
 
 def test_header_claiming_far_too_many_pixels_is_refused():
     with pytest.raises(TooManyPixels):
-        inspect_upload(io.BytesIO(png_claiming(20_000, 20_000)), max_pixels=10**9)
+        inspect_upload(io.BytesIO(png_claiming(20_000, 20_000)), limits(max_pixels=10**9))
 
 
 def test_pixel_ceiling_is_honoured():
     data = encode(marked((100, 100)), "PNG")
 
-    assert inspect_upload(io.BytesIO(data), max_pixels=10_000).width == 100
+    assert inspect_upload(io.BytesIO(data), limits(max_pixels=10_000)).width == 100
     with pytest.raises(TooManyPixels):
-        inspect_upload(io.BytesIO(data), max_pixels=9_999)
+        inspect_upload(io.BytesIO(data), limits(max_pixels=9_999))
 
 
 def test_errors_carry_a_message_that_can_be_overridden():

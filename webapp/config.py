@@ -73,6 +73,8 @@ def settings_from_environment(instance_path: Path) -> dict:
         "MAX_FILE_BYTES": _int("MAX_FILE_BYTES", 50 * 1024 * 1024),
         "MAX_CONTENT_LENGTH": _int("MAX_REQUEST_BYTES", 1024 * 1024 * 1024),
         "MAX_IMAGE_PIXELS": _int("MAX_IMAGE_PIXELS", 89_478_485),
+        "MAX_IMAGE_FRAMES": _int("MAX_IMAGE_FRAMES", 1000),
+        "VALIDATION_MEMORY_BYTES": _int("VALIDATION_MEMORY_BYTES", 128 * 1024 * 1024),
         "PROCESSED_MAX_SIDE": _int("PROCESSED_MAX_SIDE", 2048),
         "THUMBNAIL_SIDE": _int("THUMBNAIL_SIDE", 320),
         "JOB_TIMEOUT": _int("JOB_TIMEOUT", 300),

@@ -31,7 +31,7 @@ def test_a_batch_uploads_in_parallel_reports_each_file_and_its_job_page_finishes
     expect(page.locator("#batch-state")).to_have_text("Submitted: 8 stored, 1 refused.", timeout=30_000)
     refused = rows.filter(has_text="broken.jpg")
     expect(refused).to_have_attribute("data-state", "rejected")
-    expect(refused.locator(".detail")).to_contain_text("not a JPEG, PNG, WebP or GIF image")
+    expect(refused.locator(".detail")).to_contain_text("not a JPEG, PNG, WebP, GIF, HEIC or AVIF image")
     expect(page.locator('[data-counter="stored"] dd')).to_have_text("8")
 
     page.click("#batch-job-link")

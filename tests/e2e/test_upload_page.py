@@ -37,7 +37,7 @@ def test_uploading_photos_shows_cards_that_finish_and_a_refused_file_says_why(
         assert thumbnail.evaluate("img => img.complete && img.naturalWidth > 0")
     refused = cards.filter(has_text="notes.jpg")
     expect(refused).to_have_attribute("data-status", "refused")
-    expect(refused).to_contain_text("not a JPEG, PNG, WebP or GIF image")
+    expect(refused).to_contain_text("not a JPEG, PNG, WebP, GIF, HEIC or AVIF image")
 
 
 def test_the_gallery_shows_original_and_processed_side_by_side(page, live_server, user, worker):

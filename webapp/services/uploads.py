@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp.errors import AppError, FileTooLarge, ServiceUnavailable
 from webapp.extensions import db
-from webapp.imaging import ImageInfo, InvalidImage, inspect_upload
+from webapp.imaging import ImageInfo, InvalidImage, UploadLimits, decode_budget, inspect_upload
 from webapp.models import BulkJob, ImageKind, PhotoSession, S3Image, User, VirtualImage
 from webapp.queue import enqueue_photo_processing
 from webapp.services import bulk_jobs
@@ -86,7 +86,17 @@ def _inspect(stream: BinaryIO) -> ImageInfo:
     stream.seek(0)
     if size > limit:
         raise FileTooLarge(f"The file is {size:,} bytes; the limit is {limit:,} bytes.")
-    return inspect_upload(stream, max_pixels=current_app.config["MAX_IMAGE_PIXELS"])
+    return inspect_upload(stream, upload_limits())
+
+
+def upload_limits() -> UploadLimits:
+    """What an upload may declare, and the memory this process lets validation use, from the config."""
+    config = current_app.config
+    return UploadLimits(
+        max_pixels=config["MAX_IMAGE_PIXELS"],
+        max_frames=config["MAX_IMAGE_FRAMES"],
+        decode_budget=decode_budget(config["VALIDATION_MEMORY_BYTES"]),
+    )
 
 
 def _store_original(

@@ -1,30 +1,17 @@
-"""Upload validation and photo derivatives: pure functions over bytes and file objects.
+"""Photo derivatives: an accepted image decoded once, rendered as the JPEG thumbnails and processed AVIF.
 
-`inspect_upload` decides from content alone whether an upload is an image we accept.
-`make_derivatives` turns an accepted image into the renditions we store: a JPEG thumbnail of
-the original, the processed AVIF (oriented, sRGB, stripped of metadata) and its JPEG thumbnail.
+The processed AVIF is upright (EXIF orientation applied; HEIF's transforms are applied by libheif),
+sRGB, at most `max_side` on its longest side, and carries no metadata at all.
 """
 
-import hashlib
 import io
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
-from typing import BinaryIO
 
-from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
+from PIL import Image, ImageCms
 
-# Pillow format name -> (file extension, content type) of every format we accept.
-FORMATS = {
-    "JPEG": ("jpg", "image/jpeg"),
-    "PNG": ("png", "image/png"),
-    "WEBP": ("webp", "image/webp"),
-    "GIF": ("gif", "image/gif"),
-}
+from webapp.imaging.reading import JPEG_FORMATS, orientation, reading
 
-_HASH_CHUNK = 1024 * 1024
 # A JPEG is decoded straight at 1/2, 1/4 or 1/8 scale when that still leaves at least this share of
 # max_side: a 4000 px photo then decodes at 2000 px and needs no resample at all.
 _DCT_MIN_FRACTION = 0.9
@@ -39,68 +26,6 @@ _ORIENTATION_TRANSPOSE = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
-
-
-class InvalidImage(Exception):
-    """An upload that is not an image we accept.
-
-    `code` is a snake_case name for machines, `status` the HTTP status to answer with and
-    `message` a sentence for a person.
-    """
-
-    code = "invalid_image"
-    status = 422
-    message = "The file is not an image we can accept."
-
-    def __init__(self, message: str | None = None) -> None:
-        if message is not None:
-            self.message = message
-        super().__init__(self.message)
-
-
-class EmptyFile(InvalidImage):
-    """The upload has no bytes at all."""
-
-    code = "empty_file"
-    status = 422
-    message = "The file is empty."
-
-
-class UnsupportedImage(InvalidImage):
-    """The upload is not an image, or is one in a format we do not take."""
-
-    code = "unsupported_image"
-    status = 415
-    message = "The file is not a JPEG, PNG, WebP or GIF image."
-
-
-class CorruptImage(InvalidImage):
-    """The upload looks like an accepted image but cannot be fully decoded."""
-
-    code = "corrupt_image"
-    status = 422
-    message = "The image is damaged or incomplete and cannot be read."
-
-
-class TooManyPixels(InvalidImage):
-    """The image has more pixels than we are willing to decode."""
-
-    code = "too_many_pixels"
-    status = 422
-    message = "The image has too many pixels."
-
-
-@dataclass(frozen=True)
-class ImageInfo:
-    """What an accepted upload is: its format, stored dimensions, content hash and byte size."""
-
-    format: str
-    extension: str
-    content_type: str
-    width: int
-    height: int
-    sha256: str
-    size: int
 
 
 @dataclass(frozen=True)
@@ -138,31 +63,6 @@ class RenderSettings:
     jpeg_quality: int = 85
 
 
-def inspect_upload(stream: BinaryIO, *, max_pixels: int) -> ImageInfo:
-    """Check by content that `stream` is an image we accept and describe it.
-
-    Raises an InvalidImage subclass otherwise. The stream is left at position 0.
-    """
-    sha256, size = _digest(stream)
-    if size == 0:
-        raise EmptyFile()
-    try:
-        with _as_invalid_image(), Image.open(stream, formats=list(FORMATS)) as im:
-            image_format, width, height = im.format, im.width, im.height
-            # Never above Pillow's own bomb threshold: its warning filter is process-global and
-            # another thread may reset it, so this check must catch those images by itself.
-            if width * height > min(max_pixels, Image.MAX_IMAGE_PIXELS):
-                raise TooManyPixels()
-            if im.format == "JPEG":
-                # Decoding at 1/8 scale still reads every byte (a truncated file fails) with 1/64 the memory.
-                im.draft(None, (max(1, im.width // 8), max(1, im.height // 8)))
-            im.load()
-    finally:
-        stream.seek(0)
-    extension, content_type = FORMATS[image_format]
-    return ImageInfo(image_format, extension, content_type, width, height, sha256, size)
-
-
 def make_derivatives(data: bytes, settings: RenderSettings = RenderSettings()) -> Derivatives:
     """Decode an accepted image once and render its thumbnails and processed AVIF from memory."""
     pixels = _prepare(data, settings.max_side)
@@ -176,48 +76,22 @@ def make_derivatives(data: bytes, settings: RenderSettings = RenderSettings()) -
     )
 
 
-def _digest(stream: BinaryIO) -> tuple[str, int]:
-    """Return the sha256 hex digest and byte count of the whole stream."""
-    stream.seek(0)
-    digest = hashlib.sha256()
-    size = 0
-    while chunk := stream.read(_HASH_CHUNK):
-        digest.update(chunk)
-        size += len(chunk)
-    stream.seek(0)
-    return digest.hexdigest(), size
-
-
-@contextmanager
-def _as_invalid_image() -> Iterator[None]:
-    """Turn what Pillow raises while opening or decoding into the InvalidImage it means."""
-    with warnings.catch_warnings():
-        # Pillow only warns between 1x and 2x MAX_IMAGE_PIXELS; its security guide says to refuse.
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            yield
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise TooManyPixels() from exc
-        except UnidentifiedImageError as exc:
-            raise UnsupportedImage() from exc
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
-            raise CorruptImage() from exc
-
-
 def _prepare(data: bytes, max_side: int) -> Image.Image:
-    """Decode the first frame at most max_side on its longest side: oriented, sRGB, RGB(A), no metadata."""
-    with _as_invalid_image():
-        source = Image.open(io.BytesIO(data), formats=list(FORMATS))
+    """Decode the first frame at most max_side on its longest side: upright, sRGB, RGB(A), no metadata.
+
+    Of a multi-picture JPEG, HEIF or animation only the primary picture is read. Every failure on
+    the way, whatever the decoder raised, is an InvalidImage.
+    """
+    with reading(io.BytesIO(data)) as source:
         _request_dct_scaling(source, max_side)
         source.load()
-    orientation = source.getexif().get(ExifTags.Base.Orientation, 1)
-    icc_profile = source.info.get("icc_profile")
-    im = _to_srgb(_fit(_to_eight_bit(source), max_side), icc_profile)
-    if orientation in _ORIENTATION_TRANSPOSE:
-        im = im.transpose(_ORIENTATION_TRANSPOSE[orientation])
-    # Detach from the decoder: it would keep the upload's bytes alive, and the AVIF encoder saves
-    # every frame of an animated source it is given.
-    pixels = im.copy() if im is source else im
+        turn = _ORIENTATION_TRANSPOSE.get(orientation(source))
+        im = _to_srgb(_fit(_to_eight_bit(source), max_side), source.info.get("icc_profile"))
+        if turn is not None:
+            im = im.transpose(turn)
+        # Detach from the decoder: it would keep the upload's bytes alive, and the AVIF encoder saves
+        # every frame of an animated source it is given.
+        pixels = im.copy() if im is source else im
     # Encoders re-use info (JPEG its comment, AVIF its ICC profile), so nothing of the source may stay.
     pixels.info = {}
     return pixels
@@ -225,7 +99,7 @@ def _prepare(data: bytes, max_side: int) -> Image.Image:
 
 def _request_dct_scaling(im: Image.Image, max_side: int) -> None:
     """Ask the JPEG decoder for the smallest 1/2, 1/4 or 1/8 scale that keeps enough pixels."""
-    if im.format != "JPEG":
+    if im.format not in JPEG_FORMATS:
         return
     longest = max(im.size)
     for scale in (8, 4, 2):

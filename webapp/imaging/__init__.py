@@ -1,0 +1,36 @@
+"""Upload validation and photo derivatives: pure functions over bytes and file objects.
+
+`inspect_upload` decides from content alone, within bounded memory, whether an upload is an image
+we accept. `make_derivatives` turns an accepted image into the renditions we store: a JPEG
+thumbnail of the original, the processed AVIF (upright, sRGB, no metadata) and its JPEG thumbnail.
+"""
+
+from webapp.imaging.derivatives import Derivatives, RenderSettings, Rendition, make_derivatives
+from webapp.imaging.errors import (
+    CorruptImage,
+    EmptyFile,
+    InvalidImage,
+    TooManyFrames,
+    TooManyPixels,
+    UnsupportedImage,
+)
+from webapp.imaging.reading import FORMATS
+from webapp.imaging.validation import ImageInfo, UploadLimits, decode_budget, inspect_upload
+
+__all__ = [
+    "FORMATS",
+    "CorruptImage",
+    "Derivatives",
+    "EmptyFile",
+    "ImageInfo",
+    "InvalidImage",
+    "RenderSettings",
+    "Rendition",
+    "TooManyFrames",
+    "TooManyPixels",
+    "UnsupportedImage",
+    "UploadLimits",
+    "decode_budget",
+    "inspect_upload",
+    "make_derivatives",
+]

@@ -1,0 +1,149 @@
+"""Deciding from content alone whether an upload is an image we accept, within bounded memory.
+
+Declared dimensions and frame counts are checked before a single pixel is decoded. The decode
+that proves the file is whole then runs inside a per-process memory budget: a JPEG is decoded at
+1/8 scale (every byte is still read), and an image whose decode would not fit the budget is
+accepted on its headers alone and fully decoded by the worker, which fails it if it is damaged.
+"""
+
+import hashlib
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from typing import BinaryIO
+
+from PIL import Image
+
+from webapp.imaging.errors import EmptyFile, TooManyFrames, TooManyPixels
+from webapp.imaging.reading import FORMATS, JPEG_FORMATS, orientation, reading, upright
+
+log = logging.getLogger(__name__)
+
+_HASH_CHUNK = 1024 * 1024
+# Peak memory of a decode relative to the decoded image, measured at 12 MP (`bench/corpus.py`
+# notes): libwebp, libavif and libheif decode into buffers of their own that Pillow then copies.
+_DECODER_OVERHEAD = {"WEBP": 4.5, "AVIF": 2.5, "HEIF": 2.0}
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What an accepted upload is: its format, upright dimensions, content hash and byte size."""
+
+    format: str
+    extension: str
+    content_type: str
+    width: int
+    height: int
+    sha256: str
+    size: int
+    fully_decoded: bool
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    """What an upload may declare, and how much memory this process lets validation decodes hold."""
+
+    max_pixels: int
+    max_frames: int
+    decode_budget: "DecodeBudget"
+
+
+class DecodeBudget:
+    """Bytes that the decodes of one process may hold at once; a decode waits until its share is free."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._free = capacity
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def reserve(self, size: int) -> Iterator[None]:
+        """Hold `size` bytes of the budget (at most its capacity) for the duration of the block."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._free >= size)
+            self._free -= size
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._free += size
+                self._changed.notify_all()
+
+
+@cache
+def decode_budget(capacity: int) -> DecodeBudget:
+    """The process's one budget of that capacity, shared by every request thread."""
+    return DecodeBudget(capacity)
+
+
+def inspect_upload(stream: BinaryIO, limits: UploadLimits) -> ImageInfo:
+    """Check by content that `stream` is an image we accept and describe it.
+
+    Raises an InvalidImage subclass otherwise. The stream is left at position 0.
+    """
+    sha256, size = _digest(stream)
+    if size == 0:
+        raise EmptyFile()
+    try:
+        with reading(stream) as im:
+            _check_declared(im, limits)
+            image_format = "JPEG" if im.format in JPEG_FORMATS else im.format
+            declared = im.size
+            fully_decoded = _decode_within(im, limits.decode_budget)
+            # After the decode: a PNG may keep its EXIF after the image data.
+            width, height = upright(declared, orientation(im))
+    finally:
+        stream.seek(0)
+    extension, content_type = FORMATS[image_format]
+    return ImageInfo(image_format, extension, content_type, width, height, sha256, size, fully_decoded)
+
+
+def _digest(stream: BinaryIO) -> tuple[str, int]:
+    """Return the sha256 hex digest and byte count of the whole stream."""
+    stream.seek(0)
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := stream.read(_HASH_CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
+    stream.seek(0)
+    return digest.hexdigest(), size
+
+
+def _check_declared(im: Image.Image, limits: UploadLimits) -> None:
+    """Refuse what the headers declare before anything is decoded."""
+    # Never above Pillow's own bomb threshold: its warning filter is process-global and another
+    # thread may reset it, so this check must catch those images by itself.
+    if im.width * im.height > min(limits.max_pixels, Image.MAX_IMAGE_PIXELS):
+        raise TooManyPixels()
+    frames = getattr(im, "n_frames", 1)
+    if frames > limits.max_frames:
+        raise TooManyFrames(f"The image has {frames:,} frames; the limit is {limits.max_frames:,}.")
+
+
+def _decode_within(im: Image.Image, budget: DecodeBudget) -> bool:
+    """Decode the first frame if it fits the budget; False when only its headers were checked."""
+    if im.format in JPEG_FORMATS:
+        # Decoding at 1/8 scale still reads every byte (a truncated file fails) with 1/64 the memory.
+        im.draft(None, (max(1, im.width // 8), max(1, im.height // 8)))
+    cost = decode_cost(im)
+    if cost > budget.capacity:
+        log.info("%s %dx%d over the validation budget: headers checked only", im.format, *im.size)
+        return False
+    with budget.reserve(cost):
+        im.load()
+    return True
+
+
+def decode_cost(im: Image.Image) -> int:
+    """Bytes a decode of the image's first frame holds at its peak, as opened (after any draft)."""
+    if im.mode in ("1", "L", "P"):
+        pixel = 1
+    elif im.mode.startswith("I;16"):
+        pixel = 2
+    else:
+        pixel = 4  # Pillow keeps RGB as RGBX
+    return int(im.width * im.height * pixel * _DECODER_OVERHEAD.get(im.format, 1.0))
