@@ -41,14 +41,16 @@ def test_upload_answers_202_with_ids_and_the_worker_completes_the_photo(
     assert max(kinds["processed"]["width"], kinds["processed"]["height"]) <= 2048
 
 
-def test_every_url_loads_the_image_it_describes(app, client, user, worker):
+def test_every_url_loads_the_image_it_describes_with_no_credentials(app, client, user, worker):
     session_id = upload(client, user.headers, image_bytes("PNG", (900, 600))).get_json()["session_id"]
     wait_until_terminal(app, session_id)
 
     photo = client.get(f"/api/photos/{session_id}", headers=user.headers).get_json()
     for image in photo["images"]:
-        with urllib.request.urlopen(image["url"], timeout=10) as response:
+        with urllib.request.urlopen(image["url"], timeout=10) as response:  # a plain GET: no login, no token
             data = response.read()
+            cache_control = response.headers["Cache-Control"]
+        assert cache_control == f"private, max-age={app.config['IMAGE_URL_EXPIRES']}"
         assert len(data) == image["bytes"]
         decoded = Image.open(io.BytesIO(data))
         assert decoded.size == (image["width"], image["height"])

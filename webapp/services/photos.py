@@ -42,6 +42,11 @@ def find_session(viewer: User, session_id: str | uuid.UUID) -> PhotoSession:
     return session
 
 
+def stored_image(key: str) -> S3Image | None:
+    """The image stored under `key`, whoever owns it: for links that are their own permission."""
+    return db.session.scalar(select(S3Image).where(S3Image.key == key))
+
+
 def list_sessions(viewer: User, page: int = 1, per_page: int = 24) -> PhotoPage:
     """The viewer's photos, newest first."""
     page = max(page, 1)

@@ -12,9 +12,9 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from webapp.storage import ObjectMissing, StorageUnavailable
 
+# Image links are capabilities, as S3 presigned URLs are: the signed key and expiry alone let
+# whoever holds the link load that one object, with no login, until it expires.
 SIGNING_SALT = "photogate.media"
-# Links for another service (the external moderation provider): they need no login.
-SHARED_SALT = "photogate.media.shared"
 
 
 class LocalStorage:
@@ -58,27 +58,30 @@ class LocalStorage:
             self.path(key).unlink(missing_ok=True)
 
     def url(self, key: str, expires: int) -> str:
-        token = media_signer().dumps([key, int(time.time()) + expires])
-        return url_for("media.serve", key=key, token=token, _external=True)
+        return url_for("media.serve", key=key, token=_link_token(key, expires), _external=True)
 
     def shared_url(self, key: str, expires: int, base_url: str) -> str:
-        token = media_signer(SHARED_SALT).dumps([key, int(time.time()) + expires])
-        return f"{base_url}/media/shared/{key}?token={token}"
+        return f"{base_url}/media/{key}?token={_link_token(key, expires)}"
 
     def ping(self) -> None:
         if not os.access(self.root, os.W_OK):
             raise StorageUnavailable(f"{self.root} is not writable")
 
 
-def media_signer(salt: str = SIGNING_SALT) -> URLSafeSerializer:
-    """Signs local-disk image URLs (the key and an expiry time) so they work only for a short time."""
-    return URLSafeSerializer(current_app.secret_key, salt=salt)
+def _media_signer() -> URLSafeSerializer:
+    """Signs local-disk image links (the key and an expiry time) so they work only for a short time."""
+    return URLSafeSerializer(current_app.secret_key, salt=SIGNING_SALT)
 
 
-def signed_key_is_valid(key: str, token: str, salt: str = SIGNING_SALT) -> bool:
-    """Whether `token` was issued for `key` (for this kind of link) and has not expired."""
+def _link_token(key: str, expires: int) -> str:
+    return _media_signer().dumps([key, int(time.time()) + expires])
+
+
+def link_lifetime(key: str, token: str) -> int | None:
+    """Seconds the link `token` for `key` stays valid; None if it was not issued for `key` or expired."""
     try:
-        signed_key, expires_at = media_signer(salt).loads(token)
+        signed_key, expires_at = _media_signer().loads(token)
+        remaining = int(expires_at - time.time())
     except (BadSignature, ValueError, TypeError):
-        return False
-    return signed_key == key and time.time() <= expires_at
+        return None
+    return remaining if signed_key == key and remaining >= 0 else None

@@ -59,9 +59,9 @@ class S3Storage:
                 self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
 
     def url(self, key: str, expires: int) -> str:
-        return self.client.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires
-        )
+        # The browser may keep the response no longer than the link lives, and only for itself.
+        params = {"Bucket": self.bucket, "Key": key, "ResponseCacheControl": f"private, max-age={expires}"}
+        return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
 
     def shared_url(self, key: str, expires: int, base_url: str) -> str:
         return self.url(key, expires)
@@ -72,7 +72,7 @@ class S3Storage:
 
 
 def _headers(content_type: str) -> dict:
-    # An object under a key never changes meaning, so browsers may keep it as long as they like.
+    # Presigned links override this with their own lifetime; it covers any other way to the object.
     return {"ContentType": content_type, "CacheControl": "private, max-age=86400"}
 
 

@@ -1,38 +1,31 @@
-"""Images on local disk, served through signed short-lived URLs that also check the owner."""
+"""Images on local disk, served to whoever holds an unexpired signed link, as S3 presigned URLs are."""
 
 from flask import Blueprint, abort, request, send_file
-from flask_login import current_user, login_required
 
-from webapp.services.photos import find_session
+from webapp.services.photos import stored_image
 from webapp.storage import get_storage
-from webapp.storage.local import SHARED_SALT, LocalStorage, signed_key_is_valid
+from webapp.storage.local import LocalStorage, link_lifetime
 
 blueprint = Blueprint("media", __name__, url_prefix="/media")
 
 
 @blueprint.get("/<path:key>")
-@login_required
 def serve(key: str):
-    """One stored object, if the link is valid and unexpired and the photo is the viewer's."""
+    """One stored object: the link is the permission, so no login; forged or expired links get 403."""
     storage = get_storage()
-    if not isinstance(storage, LocalStorage) or not signed_key_is_valid(key, request.args.get("token", "")):
+    if not isinstance(storage, LocalStorage):
         abort(404)
-    session = find_session(current_user, key.split("/", 1)[0])
-    image = next((image for image in session.images if image.key == key), None)
+    lifetime = link_lifetime(key, request.args.get("token", ""))
+    if lifetime is None:
+        abort(403, "This image link is not valid or has expired.")
+    image = stored_image(key)
     if image is None:
         abort(404)
-    return send_file(storage.path(key), mimetype=image.content_type, max_age=86400)
-
-
-@blueprint.get("/shared/<path:key>")
-def shared(key: str):
-    """One original, for the external moderation service: the unexpired signed link is the permission."""
-    storage = get_storage()
-    if not isinstance(storage, LocalStorage) or not signed_key_is_valid(
-        key, request.args.get("token", ""), SHARED_SALT
-    ):
-        abort(404)
     try:
-        return send_file(storage.path(key), max_age=0)
+        response = send_file(storage.path(key), mimetype=image.content_type, max_age=lifetime)
     except FileNotFoundError:
-        abort(404)
+        abort(404)  # a photo being deleted: its objects go first, then its rows
+    # A private photo: browsers may keep it, shared caches may not, and never past the link's life.
+    response.cache_control.public = False
+    response.cache_control.private = True
+    return response
