@@ -13,7 +13,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from tests.conftest import BUCKET
-from tests.factories import image_bytes
+from tests.factories import heic_bytes, image_bytes, marked
 from webapp.extensions import db
 from webapp.models import BulkJob, JobStatus, ModerationStatus, PhotoSession, VirtualImage
 from webapp.moderation import ModerationUnavailable, providers
@@ -112,8 +112,19 @@ def test_an_image_rekognition_cannot_read_ends_error_at_once(app, client, user, 
     assert image.moderation_error.startswith("Not moderated: Rekognition cannot read this image")
 
 
-def test_a_webp_original_is_moderated_through_its_jpeg_thumbnail(app, client, user, parked, rekognition):
-    session_id = upload_with_provider(client, user, "rekognition", image_bytes("WEBP"), "a.webp")
+@pytest.mark.parametrize(
+    ("data", "name"),
+    [
+        (image_bytes("WEBP"), "a.webp"),
+        (heic_bytes(marked((640, 480))), "IMG_0001.HEIC"),
+        (image_bytes("AVIF"), "a.avif"),
+    ],
+    ids=["webp", "heic", "avif"],
+)
+def test_an_original_rekognition_cannot_read_is_moderated_through_its_jpeg_thumbnail(
+    app, client, user, parked, rekognition, data, name
+):
+    session_id = upload_with_provider(client, user, "rekognition", data, name)
     rekognition.add_response(
         "detect_moderation_labels",
         {"ModerationLabels": [], "ModerationModelVersion": "7.0"},
