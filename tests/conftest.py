@@ -2,7 +2,6 @@
 
 import base64
 import os
-import random
 import subprocess
 import sys
 import time
@@ -38,12 +37,13 @@ def service_env(tmp_path_factory) -> Iterator[dict[str, str]]:
     with (
         services.postgres_server() as postgres,
         services.database(postgres, f"photogate_test_{RUN_ID}") as database_url,
-        services.redis_server() as redis_url,
+        services.redis_server() as redis_server_url,
+        services.redis_database(redis_server_url, RUN_ID) as redis_url,
         services.moto_server() as s3_endpoint,
     ):
         env = {
             "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url.rsplit("/", 1)[0] + f"/{random.randint(1, 15)}",
+            "REDIS_URL": redis_url,
             "QUEUE_NAME": f"photos-{RUN_ID}",
             "S3_BUCKET": BUCKET,
             "S3_ENDPOINT_URL": s3_endpoint,

@@ -133,6 +133,25 @@ def redis_server_binary() -> str:
 
 
 @contextmanager
+def redis_database(server_url: str, owner: str) -> Iterator[str]:
+    """A URL of a Redis database (1-15) no other test run on this server holds, claimed in database 0.
+
+    Suites flush their database between tests; two runs on one database would wipe each other's queues.
+    """
+    claims = redis.Redis.from_url(server_url)
+    for index in range(1, 16):
+        claim = f"photogate-test:database:{index}"
+        if claims.set(claim, owner, nx=True, ex=6 * 3600):
+            try:
+                yield server_url.rsplit("/", 1)[0] + f"/{index}"
+            finally:
+                if claims.get(claim) == owner.encode():
+                    claims.delete(claim)
+            return
+    raise RuntimeError("Every Redis database 1-15 is held by another test run.")
+
+
+@contextmanager
 def redis_server() -> Iterator[str]:
     """A URL of a Redis server (database 0)."""
     url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

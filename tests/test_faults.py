@@ -9,7 +9,6 @@ refused during the outage got a 503 with Retry-After and left nothing behind.
 
 import io
 import os
-import random
 import subprocess
 import sys
 import time
@@ -60,14 +59,15 @@ def stack(tmp_path_factory):
     with (
         services.private_postgres() as postgres,
         services.database(postgres.url, "photogate_faults") as database_url,
-        services.redis_server() as redis_url,
+        services.redis_server() as redis_server_url,
+        services.redis_database(redis_server_url, f"faults-{uuid.uuid4().hex}") as redis_url,
         services.moto_server() as s3_endpoint,
         pytest.MonkeyPatch.context() as patch,
     ):
         proxy = CuttableProxy(int(s3_endpoint.rsplit(":", 1)[1]))
         env = {
             "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url.rsplit("/", 1)[0] + f"/{random.randint(1, 15)}",
+            "REDIS_URL": redis_url,
             "QUEUE_NAME": f"faults-{uuid.uuid4().hex[:6]}",
             "S3_BUCKET": BUCKET,
             "S3_ENDPOINT_URL": f"http://127.0.0.1:{proxy.port}",
