@@ -79,7 +79,8 @@ def test_the_service_gets_a_signed_request_it_can_act_on_and_its_verdict_lands_o
     assert forged[0] == 401
     assert (first[0], first[1]["status"]) == (200, "applied")
     assert (duplicate[0], duplicate[1]["status"]) == (200, "duplicate")
-    assert (late[0], late[1]["status"]) == (200, "ignored_stale")
+    # Decided by the first verdict, the image awaits no other: a later callback is refused, unapplied.
+    assert (late[0], late[1]["error"]["code"]) == (409, "not_awaiting_vendor")
     result = moderation(client, user, photo["session_id"])
     assert (result["status"], result["source"], result["is_nsfw"]) == (
         "rejected",
@@ -90,14 +91,18 @@ def test_the_service_gets_a_signed_request_it_can_act_on_and_its_verdict_lands_o
 
 def test_an_image_the_service_never_answers_ends_error_at_its_deadline(app, client, user, vendor):
     photo = upload_external(client, user)
-    vendor.wait_for_requests(1)
+    request = vendor.wait_for_requests(1)[0]
 
     result = wait_for(
         lambda: (m := moderation(client, user, photo["session_id"]))["status"] != "pending" and m, 30
     )
+    verdict = {"virtual_image_id": photo["virtual_image_id"], "verdict": "approved"}
+    too_late = call_back(request.body["callback_url"], WEBHOOK_SECRET, verdict)
 
     assert result["status"] == "error"
     assert result["is_nsfw"] is None
+    assert (too_late[0], too_late[1]["error"]["code"]) == (409, "not_awaiting_vendor")
+    assert moderation(client, user, photo["session_id"])["status"] == "error"
     photo_page = client.get(f"/api/photos/{photo['session_id']}", headers=user.headers).get_json()
     assert photo_page["status"] == "completed"
 

@@ -2,10 +2,10 @@
 
 The image waits as `pending` with a deadline; the verdict arrives on POST /api/webhooks/moderation,
 signed, and is applied by virtual_image_id through the same policy as every provider. An image
-the service never answers ends `error` at its deadline, never approved.
+the service never answers ends `error` at its deadline, never approved. The service decides only
+an image handed to it and still pending; a callback for any other is refused (409) and changes nothing.
 """
 
-import json
 import math
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -23,15 +23,18 @@ from webapp.moderation import ModerationResult, providers
 from webapp.moderation.external import request_moderation
 from webapp.queue import enqueue_external_request, schedule_deadline_check
 from webapp.services import bulk_jobs, job_counters, notifications
+from webapp.services.vendor_callbacks import (
+    Callback,
+    InvalidEvent,
+    MalformedBody,
+    parse_callback,
+    storable_text,
+)
 from webapp.storage import get_storage
 
-VERDICTS = {
-    "approved": ModerationStatus.APPROVED,
-    "flagged": ModerationStatus.FLAGGED,
-    "rejected": ModerationStatus.REJECTED,
-}
 SEVERITY = [ModerationStatus.APPROVED, ModerationStatus.FLAGGED, ModerationStatus.REJECTED]
 WEBHOOK_PATH = "/api/webhooks/moderation"
+WEBHOOK_ID_CHARS = WebhookEvent.webhook_id.type.length
 
 
 class InvalidSignature(AppError):
@@ -40,15 +43,10 @@ class InvalidSignature(AppError):
     message = "Missing, malformed, stale or wrong webhook signature."
 
 
-class MalformedBody(AppError):
-    code = "malformed_body"
-    status = 400
-    message = "The body must be a UTF-8 JSON object."
-
-
-class InvalidEvent(AppError):
-    code = "invalid_event"
-    status = 422
+class NotAwaitingVendor(AppError):
+    code = "not_awaiting_vendor"
+    status = 409
+    message = "This image does not await the moderation service's verdict."
 
 
 def hand_over(virtual_image: VirtualImage) -> None:
@@ -130,62 +128,33 @@ def receive(body: bytes, headers: dict[str, str]) -> dict:
         )
     except signing.BadSignature:
         raise InvalidSignature() from None
-    try:
-        event = json.loads(text)
-    except ValueError:
-        raise MalformedBody() from None
-    return _apply(verified, event, *_parse(event))
+    if len(verified.webhook_id) > WEBHOOK_ID_CHARS or not storable_text(verified.webhook_id):
+        # Not cut to fit: two ids sharing a prefix would pass for replays of each other.
+        raise InvalidEvent(f"webhook-id must be text of at most {WEBHOOK_ID_CHARS} characters.")
+    return _apply(verified, parse_callback(text))
 
 
-def _parse(event) -> tuple[uuid.UUID, ModerationStatus, list[dict], dict]:
-    if not isinstance(event, dict):
-        raise MalformedBody()
-    try:
-        image_id = uuid.UUID(str(event["virtual_image_id"]))
-    except (KeyError, ValueError):
-        raise InvalidEvent("virtual_image_id must be the id of an image (a UUID).") from None
-    verdict = VERDICTS.get(event.get("verdict"))
-    if verdict is None:
-        raise InvalidEvent("verdict must be 'approved', 'flagged' or 'rejected'.")
-    labels = event.get("labels") or []
-    if not isinstance(labels, list) or not all(_is_label(item) for item in labels):
-        raise InvalidEvent("labels must be a list of {Name, Confidence 0-100, ParentName?, TaxonomyLevel?}.")
-    extra = {key: event.get(key) for key in ("provider", "model_version") if isinstance(event.get(key), str)}
-    return image_id, verdict, [_label(item) for item in labels], extra
-
-
-def _is_label(item) -> bool:
-    return (
-        isinstance(item, dict)
-        and isinstance(item.get("Name"), str)
-        and isinstance(item.get("Confidence"), int | float)
-        and 0 <= item["Confidence"] <= 100
+def _apply(verified: signing.Verified, callback: Callback) -> dict:
+    image = db.session.scalar(
+        select(VirtualImage).where(VirtualImage.id == callback.image_id).with_for_update()
     )
-
-
-def _label(item: dict) -> dict:
-    level = item.get("TaxonomyLevel") if isinstance(item.get("TaxonomyLevel"), int) else None
-    parent = item.get("ParentName") if isinstance(item.get("ParentName"), str) else ""
-    return {
-        "Name": item["Name"],
-        "ParentName": parent,
-        "Confidence": float(item["Confidence"]),
-        "TaxonomyLevel": level or (2 if parent else 1),
-    }
-
-
-def _apply(verified: signing.Verified, event: dict, image_id, vendor_verdict, labels, extra) -> dict:
-    image = db.session.scalar(select(VirtualImage).where(VirtualImage.id == image_id).with_for_update())
     if image is None:
         db.session.rollback()
         raise NotFound("No image has this virtual_image_id.")
     result = _result_for(image, verified)
-    if not _record(verified, image_id, event, result):
+    # The webhook-id is claimed before the image is judged: a replay of an applied callback finds its
+    # image decided, and is still the duplicate it is, not a conflict.
+    if not _record(verified, image.id, callback.event, result):
         db.session.rollback()
         return {"status": "duplicate", "webhook_id": verified.webhook_id}
+    refusal = _refusal(image)
+    if refusal:
+        # The claim is undone too: a refused callback changes nothing, and its replay is judged anew.
+        db.session.rollback()
+        raise NotAwaitingVendor(refusal)
     job_id = None
     if result == "applied":
-        job_id = _set_verdict(image, verified, vendor_verdict, labels, extra)
+        job_id = _set_verdict(image, verified, callback)
     db.session.commit()
     if job_id:
         notifications.job_maybe_finished(job_id)
@@ -196,9 +165,23 @@ def _apply(verified: signing.Verified, event: dict, image_id, vendor_verdict, la
     }
 
 
+def _refusal(image: VirtualImage) -> str | None:
+    """Why the service may not decide this image, or None while the image awaits its verdict.
+
+    The service decides only what was handed to it (the image's provider is `external`; a batch file
+    carries its job's provider) and is still `pending`: not an image another provider moderates, nor
+    one decided already, by the service, a person or its deadline.
+    """
+    if image.provider != providers.EXTERNAL:
+        return f"This image is moderated by {image.provider}, not by the moderation service."
+    if image.external_requested_at is None:
+        return "This image has not been sent to the moderation service yet."
+    if image.moderation_status != ModerationStatus.PENDING or image.reviewed_at is not None:
+        return f"This image is already decided ({image.moderation_status.value}); it awaits no verdict."
+    return None
+
+
 def _result_for(image: VirtualImage, verified: signing.Verified) -> str:
-    if image.reviewed_at is not None:
-        return "ignored_reviewed"  # a person decided; a machine does not override them
     if image.external_event_at is not None and verified.sent_at < _aware(image.external_event_at):
         return "ignored_stale"  # an older callback arriving after a newer one
     return "applied"
@@ -224,13 +207,14 @@ def _record(verified: signing.Verified, image_id: uuid.UUID, event: dict, result
     return db.session.execute(statement).scalar() is not None
 
 
-def _set_verdict(image, verified, vendor_verdict, labels, extra) -> uuid.UUID | None:
+def _set_verdict(image: VirtualImage, verified: signing.Verified, callback: Callback) -> uuid.UUID | None:
     """Apply the stricter of the service's verdict and our policy's; move the job's counters."""
+    labels, extra = callback.labels, callback.extra
     policy_verdict = providers.policy().verdict(labels)
-    verdict = max(vendor_verdict, policy_verdict, key=SEVERITY.index)
+    verdict = max(callback.verdict, policy_verdict, key=SEVERITY.index)
     model_version = extra.get("model_version") or extra.get("provider") or "external"
     result = ModerationResult(
-        labels, model_version, "external", {"ExternalVerdict": vendor_verdict.value, **extra}
+        labels, model_version, "external", {"ExternalVerdict": callback.verdict.value, **extra}
     )
     before = image.moderation_status
     db.session.execute(

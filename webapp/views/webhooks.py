@@ -9,7 +9,7 @@ blueprint = Blueprint("webhooks", __name__, url_prefix="/api/webhooks")
 
 @blueprint.post("/moderation")
 def moderation_callback():
-    """Verify a signed verdict and apply it by virtual_image_id; a replayed webhook-id changes nothing."""
+    """Verify a signed verdict and apply it to an image awaiting it; a replayed webhook-id changes nothing."""
     # Capped before anything is read: a larger body is refused with 413 without being parsed.
     request.max_content_length = current_app.config["WEBHOOK_MAX_BYTES"]
     result = external_moderation.receive(request.get_data(cache=False), dict(request.headers))
