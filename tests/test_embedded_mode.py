@@ -61,6 +61,15 @@ def test_a_photo_is_processed_with_no_configuration_and_ctrl_c_stops_everything(
         p.relative_to(instance / "storage").as_posix() for p in (instance / "storage").rglob("*.*")
     )
     assert stored == sorted(image["key"] for image in photo["images"])
+    private = [
+        instance,
+        instance / "photogate.db",
+        instance / "secret_key",
+        *(instance / "storage").rglob("*"),
+    ]
+    assert {path.name: oct(path.stat().st_mode & 0o077) for path in private} == {
+        path.name: "0o0" for path in private
+    }  # nothing readable by group or others
 
     os.killpg(process.pid, signal.SIGINT)
     assert process.wait(30) == 0

@@ -11,7 +11,7 @@ def _last_line(output: str) -> str:
 
 def test_users_create_prints_a_working_api_token_last(app, client):
     result = app.test_cli_runner().invoke(
-        args=["users", "create", "New@Example.com", "--admin", "--password", "s3cret"]
+        args=["users", "create", "New@Example.com", "--admin", "--password", "a long s3cret"]
     )
 
     assert result.exit_code == 0, result.output

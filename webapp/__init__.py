@@ -6,8 +6,9 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp import auth, cli
+from webapp import auth, cli, rate_limits, security_headers
 from webapp.config import engine_options, settings_from_environment
 from webapp.extensions import csrf, db, login_manager, migrate
 from webapp.log_context import configure_logging
@@ -32,6 +33,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(overrides or {})
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
     configure_logging(app.config["LOG_LEVEL"])
+    if app.config["PROXY_COUNT"]:
+        # Client addresses (rate limits) and the scheme (HSTS) as the trusted proxies saw them.
+        proxies = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
@@ -40,7 +45,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_storage(app)
     init_queue(app)
     auth.init_app(app)
+    rate_limits.init_app(app)
     register_blueprints(app)
+    security_headers.init_app(app)
     cli.register(app)
     return app
 

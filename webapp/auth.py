@@ -1,15 +1,15 @@
 """Who is asking: a browser session (cookie + CSRF) or an API token (Authorization: Bearer)."""
 
 import functools
-import uuid
 
-from flask import Flask, Response, redirect, request, url_for
+from flask import Flask, Response, g, redirect, request, url_for
 from flask_login import current_user, login_required
 
+from webapp import rate_limits
 from webapp.errors import AppError, Forbidden
-from webapp.extensions import csrf, db, login_manager
+from webapp.extensions import csrf, login_manager
 from webapp.models import User
-from webapp.services.users import user_for_token
+from webapp.services.users import session_user, user_for_token
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -21,6 +21,10 @@ class NotAuthenticated(AppError):
 
 
 def init_app(app: Flask) -> None:
+    # The remember cookie is as private as the session cookie it stands in for.
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+    app.config["REMEMBER_COOKIE_SAMESITE"] = app.config["SESSION_COOKIE_SAMESITE"]
+    app.config["REMEMBER_COOKIE_HTTPONLY"] = True
     login_manager.login_view = "auth.login"
     login_manager.user_loader(_load_user)
     login_manager.request_loader(_user_from_bearer_token)
@@ -28,15 +32,12 @@ def init_app(app: Flask) -> None:
     app.before_request(_protect_cookie_sessions_from_csrf)
 
 
-def _load_user(user_id: str) -> User | None:
+def _load_user(session_id: str) -> User | None:
     # A request that carries a token is authenticated by the token alone, never by a cookie
     # alongside it, so skipping the CSRF check for token requests cannot be abused.
     if _bearer_token() is not None:
         return _user_from_bearer_token(request)
-    try:
-        return db.session.get(User, uuid.UUID(user_id))
-    except ValueError:
-        return None
+    return session_user(session_id)
 
 
 def _bearer_token() -> str | None:
@@ -45,10 +46,16 @@ def _bearer_token() -> str | None:
 
 
 def _user_from_bearer_token(_request) -> User | None:
+    """The token's owner; once per request, since Flask-Login may ask more than once."""
     token = _bearer_token()
     if token is None:
         return None
-    return user_for_token(token)
+    if "token_user" not in g:
+        rate_limits.check_token_failures()
+        g.token_user = user_for_token(token)
+        if g.token_user is None:
+            rate_limits.count_token_failure()
+    return g.token_user
 
 
 def _protect_cookie_sessions_from_csrf() -> None:

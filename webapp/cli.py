@@ -9,7 +9,7 @@ from flask.cli import AppGroup, with_appcontext
 from webapp.errors import AppError
 from webapp.services import users as user_service
 
-users = AppGroup("users", help="Create users and API tokens.")
+users = AppGroup("users", help="Create users, API tokens and passwords; list and revoke access.")
 
 
 @users.command("create")
@@ -30,10 +30,53 @@ def create_user(email: str, admin: bool, password: str | None) -> None:
 @click.argument("email")
 def new_token(email: str) -> None:
     """Print a new API token for an existing user (last line)."""
+    click.echo(user_service.issue_token(_existing_user(email)))
+
+
+@users.command("tokens")
+@click.argument("email")
+def list_tokens(email: str) -> None:
+    """List a user's API tokens by creation time and last use (their secrets are never kept)."""
+    tokens = user_service.list_tokens(_existing_user(email))
+    for token in tokens:
+        last_used = token.last_used_at.isoformat(timespec="seconds") if token.last_used_at else "never"
+        click.echo(
+            f"{token.id}  created {token.created_at.isoformat(timespec='seconds')}  last used {last_used}"
+        )
+    click.echo(f"{len(tokens)} token(s)")
+
+
+@users.command("revoke")
+@click.argument("email")
+@click.option("--sessions", "sessions_only", is_flag=True, help="Only end browser sessions.")
+@click.option("--tokens", "tokens_only", is_flag=True, help="Only delete API tokens.")
+def revoke(email: str, sessions_only: bool, tokens_only: bool) -> None:
+    """End every browser session and remember cookie of a user and delete their API tokens."""
+    user = _existing_user(email)
+    if not tokens_only:
+        user_service.end_sessions(user)
+        click.echo(f"Ended every browser session of {user.email}.")
+    if not sessions_only:
+        click.echo(f"Deleted {user_service.revoke_tokens(user)} API token(s) of {user.email}.")
+
+
+@users.command("password")
+@click.argument("email")
+@click.password_option(help="The new password (asked for when not given).")
+def set_password(email: str, password: str) -> None:
+    """Set a user's password; every browser session they had ends."""
+    try:
+        user_service.set_password(_existing_user(email), password)
+    except AppError as error:
+        raise click.ClickException(error.message) from error
+    click.echo("Password set; every browser session of the user ended.")
+
+
+def _existing_user(email: str):
     user = user_service.find_user(email)
     if user is None:
         raise click.ClickException(f"No user with the email {email}.")
-    click.echo(user_service.issue_token(user))
+    return user
 
 
 @click.command("reconcile")

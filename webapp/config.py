@@ -9,6 +9,7 @@ import base64
 import os
 import secrets
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -28,7 +29,7 @@ def persistent_secret(instance_path: Path, name: str, make: Callable[[], str]) -
     """An embedded-mode secret: generated once and kept in the instance folder."""
     path = instance_path / name
     if not path.exists():
-        instance_path.mkdir(parents=True, exist_ok=True)
+        instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
         path.write_text(make())
         path.chmod(0o600)
     return path.read_text().strip()
@@ -107,6 +108,13 @@ def settings_from_environment(instance_path: Path) -> dict:
         "ALLOW_PRIVATE_CALLBACKS": _flag("ALLOW_PRIVATE_CALLBACKS", False),
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", False),
         "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": timedelta(days=_int("REMEMBER_DAYS", 14)),
+        # How many proxies in front of the web server set X-Forwarded-For/-Proto (0: none, trust no header).
+        "PROXY_COUNT": _int("PROXY_COUNT", 0),
+        "LOGIN_FAILURES_PER_ACCOUNT": os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5/minute;20/hour"),
+        "LOGIN_FAILURES_PER_ADDRESS": os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "20/minute;100/hour"),
+        "TOKEN_FAILURES_PER_ADDRESS": os.environ.get("TOKEN_FAILURES_PER_ADDRESS", "20/minute;200/hour"),
+        "UPLOADS_PER_USER": os.environ.get("UPLOADS_PER_USER", "1200/minute"),
         "WTF_CSRF_TIME_LIMIT": None,
         # CSRF is checked in one before_request hook, and only for cookie-authenticated requests.
         "WTF_CSRF_CHECK_DEFAULT": False,

@@ -25,6 +25,9 @@ STOP_GRACE_SECONDS = 20
 
 def run_everything(host: str, port: int, worker_count: int) -> None:
     instance = Path(current_app.instance_path)
+    # The database, the photos and the secrets are this user's alone, as is every file made from here on.
+    instance.chmod(0o700)
+    os.umask(0o077)
     children: list[subprocess.Popen] = []
     if "REDIS_URL" not in os.environ:
         children.append(start_redis(instance))

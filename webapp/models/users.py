@@ -12,6 +12,9 @@ from webapp.models.types import utcnow
 
 
 class User(UserMixin, db.Model):
+    """An account. Its browser sessions and remember cookies carry its session generation: raising
+    the generation (logout, a new password, a revoke) ends every one of them at once."""
+
     __tablename__ = "users"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -19,9 +22,14 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(256))
     is_admin: Mapped[bool] = mapped_column(default=False)
     default_callback_url: Mapped[str | None] = mapped_column(Text)
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and the remember cookie: the id and the generation."""
+        return f"{self.id}:{self.session_generation}"
 
 
 class ApiToken(db.Model):
@@ -32,5 +40,6 @@ class ApiToken(db.Model):
     # SHA-256 of the token: tokens are 256-bit random strings, so a fast hash is enough.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[User] = relationship(back_populates="tokens")

@@ -1,21 +1,40 @@
-"""Accounts, passwords and API tokens."""
+"""Accounts, passwords, browser sessions and API tokens."""
 
 import hashlib
 import secrets
+import uuid
+from datetime import timedelta
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.errors import AppError
 from webapp.extensions import db
 from webapp.models import ApiToken, User
+from webapp.models.types import utcnow
 
 TOKEN_PREFIX = "pgt_"
+MIN_PASSWORD_LENGTH = 10
+# A token's last use is written at most this often: one write a minute, not one per request.
+LAST_USE_RESOLUTION = timedelta(minutes=1)
 
 
 class UserExists(AppError):
     code = "user_exists"
     status = 409
+
+
+class WrongPassword(AppError):
+    code = "wrong_password"
+    status = 422
+    message = "The current password is not right."
+
+
+class WeakPassword(AppError):
+    code = "weak_password"
+    status = 422
+    message = f"A password needs at least {MIN_PASSWORD_LENGTH} characters."
 
 
 def normalise_email(email: str) -> str:
@@ -31,6 +50,8 @@ def create_user(email: str, password: str | None = None, is_admin: bool = False)
         raise UserExists(f"A user with the email {email} already exists.")
     user = User(email=email, is_admin=is_admin)
     if password:
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise WeakPassword()
         user.password_hash = generate_password_hash(password)
     db.session.add(user)
     db.session.commit()
@@ -50,15 +71,91 @@ def issue_token(user: User) -> str:
 
 
 def user_for_token(token: str) -> User | None:
-    return db.session.scalar(select(User).join(ApiToken).where(ApiToken.token_hash == _hash(token)))
+    """The owner of an API token, noting when it was used; None for an unknown token."""
+    api_token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(token)))
+    if api_token is None:
+        return None
+    now = utcnow()
+    noted = db.session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == api_token.id,
+            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - LAST_USE_RESOLUTION),
+        )
+        .values(last_used_at=now)
+        # Compared in SQL only: SQLite hands back naive times that Python would not compare.
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if noted:
+        db.session.commit()
+    return api_token.user
+
+
+def list_tokens(user: User) -> list[ApiToken]:
+    """The user's API tokens, oldest first (only their hashes are kept)."""
+    return list(
+        db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at))
+    )
+
+
+def revoke_tokens(user: User) -> int:
+    """Delete every API token of the user; returns how many there were."""
+    revoked = db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id)).rowcount
+    db.session.commit()
+    return revoked
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The user whose email and password these are, or None."""
+    """The user whose email and password these are, or None.
+
+    Takes as long for an unknown email as for a wrong password, so answers do not tell which
+    accounts exist.
+    """
     user = find_user(email)
-    if user and user.password_hash and check_password_hash(user.password_hash, password):
-        return user
-    return None
+    stored = user.password_hash if user and user.password_hash else _decoy_hash()
+    matches = check_password_hash(stored, password)
+    return user if matches and user and user.password_hash else None
+
+
+def session_user(session_id: str) -> User | None:
+    """The user a browser session or remember cookie names, if its generation is still current."""
+    user_id, _, generation = session_id.partition(":")
+    try:
+        user = db.session.get(User, uuid.UUID(user_id))
+    except ValueError:
+        return None
+    return user if user is not None and str(user.session_generation) == generation else None
+
+
+def end_sessions(user: User) -> None:
+    """End every browser session and remember cookie of the user, everywhere."""
+    db.session.execute(
+        update(User).where(User.id == user.id).values(session_generation=User.session_generation + 1)
+    )
+    db.session.commit()
+    db.session.refresh(user)
+
+
+def change_password(user: User, current: str | None, new: str) -> None:
+    """Set a new password (the current one must match, if the user has one) and end every session."""
+    if user.password_hash and not check_password_hash(user.password_hash, current or ""):
+        raise WrongPassword()
+    set_password(user, new)
+
+
+def set_password(user: User, new: str) -> None:
+    """Set the user's password and end every session they had."""
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword()
+    user.password_hash = generate_password_hash(new)
+    db.session.commit()
+    end_sessions(user)
+
+
+@cache
+def _decoy_hash() -> str:
+    """A hash of a random password, checked when there is no real one, made with the same method."""
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 def _hash(token: str) -> str:

@@ -1,13 +1,16 @@
 """Blueprints, and the one place that turns errors into JSON for the API or a page for people."""
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from webapp import rate_limits
 from webapp.errors import AppError, ServiceUnavailable
 from webapp.imaging import InvalidImage
+from webapp.rate_limits import TooManyRequests
 from webapp.services.moderation import top_labels
 from webapp.services.photos import image_url, iso
 from webapp.storage import StorageUnavailable
@@ -20,6 +23,7 @@ def register_blueprints(app: Flask) -> None:
         api,
         auth,
         bulk_api,
+        docs,
         health,
         jobs,
         media,
@@ -42,19 +46,20 @@ def register_blueprints(app: Flask) -> None:
         webhooks,
         media,
         health,
+        docs,
     ):
         app.register_blueprint(module.blueprint)
     app.register_error_handler(AppError, _app_error)
     app.register_error_handler(InvalidImage, _app_error)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(RateLimitExceeded, _rate_limited)
     app.register_error_handler(HTTPException, _http_error)
     for outage in (OperationalError, RedisError, StorageUnavailable):
         app.register_error_handler(outage, _backend_down)
-    app.after_request(_security_headers)
     app.jinja_env.globals.update(image_url=image_url, iso=iso, top_labels=top_labels)
 
 
-def error_response(code: str, message: str, status: int) -> Response:
+def error_response(code: str, message: str, status: int, retry_after: int | None = None) -> Response:
     """API.md's error shape for /api/ requests; a small error page for everyone else."""
     if request.path.startswith("/api/"):
         response = jsonify(error={"code": code, "message": message})
@@ -62,12 +67,19 @@ def error_response(code: str, message: str, status: int) -> Response:
         response = Response(render_template("pages/error.html", code=code, message=message))
     response.status_code = status
     if status == ServiceUnavailable.status:
-        response.headers["Retry-After"] = str(ServiceUnavailable.retry_after)
+        retry_after = ServiceUnavailable.retry_after
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 
 def _app_error(error: AppError | InvalidImage) -> Response:
-    return error_response(error.code, error.message, error.status)
+    return error_response(error.code, error.message, error.status, getattr(error, "retry_after", None))
+
+
+def _rate_limited(_error: RateLimitExceeded) -> Response:
+    wait = rate_limits.retry_after()
+    return error_response(TooManyRequests.code, TooManyRequests(wait).message, TooManyRequests.status, wait)
 
 
 def _csrf_error(error: CSRFError) -> Response:
@@ -83,10 +95,3 @@ def _backend_down(error: Exception) -> Response:
 def _http_error(error: HTTPException) -> Response:
     code = (error.name or "error").lower().replace(" ", "_")
     return error_response(code, error.description or error.name, error.code or 500)
-
-
-def _security_headers(response: Response) -> Response:
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response

@@ -6,22 +6,25 @@ from flask_login import current_user
 from webapp.auth import api_login_required
 from webapp.errors import MissingFile
 from webapp.moderation.providers import choose_provider
+from webapp.rate_limits import limit_uploads
 from webapp.services import deletion, photos, uploads
 from webapp.uploaded_files import limit_to_one_file
-from webapp.views.describe import describe_session, int_arg
+from webapp.views.describe import describe_session
+from webapp.views.params import MAX_NAME_LENGTH, MAX_PER_PAGE, form_string, int_arg
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 
 
 @blueprint.post("/photos/upload")
 @api_login_required
+@limit_uploads
 def upload_photo():
     """Accept one photo (multipart field `file`) and queue its processing."""
     limit_to_one_file(request, current_app.config["MAX_FILE_BYTES"])
     upload = request.files.get("file")
     if upload is None:
         raise MissingFile()
-    placement = uploads.Placement(choose_provider(request.form.get("provider")))
+    placement = uploads.Placement(choose_provider(form_string("provider", MAX_NAME_LENGTH)))
     accepted = uploads.accept_photo(current_user, upload.stream, upload.filename, placement)
     body = {
         "session_id": str(accepted.session_id),
@@ -35,7 +38,7 @@ def upload_photo():
 @api_login_required
 def list_photos():
     """The caller's photos, newest first (`page`, `per_page`)."""
-    page = photos.list_sessions(current_user, int_arg("page", 1), min(int_arg("per_page", 50), 200))
+    page = photos.list_sessions(current_user, int_arg("page", 1), int_arg("per_page", 50, MAX_PER_PAGE))
     images = photos.virtual_images_of(page.sessions)
     return jsonify(
         photos=[describe_session(session, images.get(session.session_id)) for session in page.sessions],

@@ -6,24 +6,32 @@ from flask_login import current_user
 from webapp.auth import api_login_required
 from webapp.errors import AppError, ServiceUnavailable
 from webapp.moderation.providers import choose_provider
+from webapp.rate_limits import limit_uploads
 from webapp.services import bulk_jobs, deletion, uploads
-from webapp.views.describe import describe_batch_result, describe_job_status, int_arg
+from webapp.views.describe import describe_batch_result, describe_job_status
+from webapp.views.params import (
+    MAX_NAME_LENGTH,
+    MAX_PER_PAGE,
+    MAX_URL_LENGTH,
+    BadUploadOrder,
+    form_string,
+    int_arg,
+    json_object,
+    string_field,
+    upload_orders,
+)
 
 blueprint = Blueprint("bulk_api", __name__, url_prefix="/api/bulk-nsfw")
 
 
-class BadUploadOrder(AppError):
-    code = "bad_upload_order"
-    status = 400
-
-
 @blueprint.post("/upload")
 @api_login_required
+@limit_uploads
 def upload_batch():
     """Create a job from one request's files (`files`, in upload order), store them and submit it."""
     files = _batch_files()
-    provider = choose_provider(request.form.get("provider"))
-    job = bulk_jobs.create_job(current_user, provider, request.form.get("callback_url"))
+    provider = choose_provider(form_string("provider", MAX_NAME_LENGTH))
+    job = bulk_jobs.create_job(current_user, provider, form_string("callback_url", MAX_URL_LENGTH))
     try:
         result = uploads.accept_batch(current_user, job, files)
     except ServiceUnavailable:
@@ -45,8 +53,9 @@ def list_jobs():
 @api_login_required
 def create_job():
     """Open a job for files to be sent in several requests."""
-    body = request.get_json(silent=True) or {}
-    job = bulk_jobs.create_job(current_user, choose_provider(body.get("provider")), body.get("callback_url"))
+    body = json_object()
+    provider = choose_provider(string_field(body, "provider", MAX_NAME_LENGTH))
+    job = bulk_jobs.create_job(current_user, provider, string_field(body, "callback_url", MAX_URL_LENGTH))
     return jsonify(
         job_id=str(job.id), status=job.status.value, provider=job.provider, callback_url=job.callback_url
     ), 201
@@ -54,6 +63,7 @@ def create_job():
 
 @blueprint.post("/jobs/<job_id>/files")
 @api_login_required
+@limit_uploads
 def add_files(job_id: str):
     """Store more files into an open job (`files`, optional matching `upload_order` fields)."""
     job = bulk_jobs.find_job(current_user, job_id)
@@ -73,7 +83,7 @@ def submit_job(job_id: str):
 def job_status(job_id: str):
     """Counters and one page of the job's images (`page`, `per_page`)."""
     job = bulk_jobs.find_job(current_user, job_id)
-    page = bulk_jobs.job_page(job, int_arg("page", 1), int_arg("per_page", 50))
+    page = bulk_jobs.job_page(job, int_arg("page", 1), int_arg("per_page", 50, MAX_PER_PAGE))
     return jsonify(describe_job_status(job, page))
 
 
@@ -108,10 +118,7 @@ def _upload_orders(count: int) -> list[int | None]:
         return [None] * count
     if len(values) != count:
         raise BadUploadOrder("Send one upload_order per file, or none.")
-    try:
-        orders = [int(value) for value in values]
-    except ValueError:
-        raise BadUploadOrder("upload_order must be whole numbers.") from None
+    orders = upload_orders(values)
     if min(orders) < 0 or len(set(orders)) != len(orders):
         raise BadUploadOrder("upload_order values must be distinct and not negative.")
     return orders

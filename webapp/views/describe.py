@@ -1,21 +1,11 @@
 """The JSON shapes of API.md for photos, jobs and batch uploads."""
 
-from flask import request
-
 from webapp.models import BulkJob, PhotoSession, S3Image, VirtualImage
 from webapp.services.bulk_jobs import JobPage
 from webapp.services.photos import image_url, iso
 from webapp.services.uploads import BatchResult
 
 COUNTERS = ("total", "pending", "approved", "flagged", "rejected", "failed", "refused", "processed")
-
-
-def int_arg(name: str, default: int) -> int:
-    """A positive whole-number query argument, or its default."""
-    try:
-        return max(1, int(request.args.get(name, default)))
-    except ValueError:
-        return default
 
 
 def describe_batch_result(result: BatchResult) -> dict:

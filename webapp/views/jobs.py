@@ -5,8 +5,8 @@ from flask_login import current_user, login_required
 
 from webapp.moderation.providers import PROVIDERS, policy
 from webapp.services import bulk_jobs, notifications
-from webapp.views.describe import int_arg
 from webapp.views.fragments import render_page_or_fragment
+from webapp.views.params import int_arg
 
 blueprint = Blueprint("jobs", __name__)
 

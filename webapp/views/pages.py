@@ -6,9 +6,11 @@ from flask_login import current_user, login_required
 from webapp.errors import AppError, MissingFile
 from webapp.imaging import InvalidImage
 from webapp.moderation.providers import choose_provider
+from webapp.rate_limits import limit_uploads
 from webapp.services import photos, reviews, uploads
 from webapp.uploaded_files import limit_to_one_file
 from webapp.views.fragments import render_page_or_fragment
+from webapp.views.params import int_arg
 
 blueprint = Blueprint("pages", __name__)
 
@@ -28,6 +30,7 @@ def upload():
 
 @blueprint.post("/upload")
 @login_required
+@limit_uploads
 def upload_file():
     """Accept one file from the upload page and answer with its card (or a card saying why not)."""
     limit_to_one_file(request, current_app.config["MAX_FILE_BYTES"])
@@ -49,7 +52,7 @@ def upload_file():
 @login_required
 def photo_list():
     """My photos, newest first."""
-    page = photos.list_sessions(current_user, request.args.get("page", 1, type=int))
+    page = photos.list_sessions(current_user, int_arg("page", 1))
     return render_template(
         "pages/photos.html", page=page, virtual_images=photos.virtual_images_of(page.sessions)
     )

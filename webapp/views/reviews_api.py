@@ -1,11 +1,12 @@
 """Moderation decisions over the API: POST /api/virtual-images/<id>/review (admins)."""
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 from flask_login import current_user
 
 from webapp.auth import admin_required
 from webapp.services import reviews
 from webapp.services.photos import iso
+from webapp.views.params import MAX_NAME_LENGTH, MAX_NOTE_LENGTH, json_object, string_field
 
 blueprint = Blueprint("reviews_api", __name__, url_prefix="/api/virtual-images")
 
@@ -14,8 +15,11 @@ blueprint = Blueprint("reviews_api", __name__, url_prefix="/api/virtual-images")
 @admin_required
 def review(virtual_image_id: str):
     """Approve or reject an image by hand (`{"verdict": "approved"|"rejected", "note"?}`)."""
-    body = request.get_json(silent=True) or {}
-    decision = reviews.decide(current_user, virtual_image_id, body.get("verdict"), body.get("note"))
+    body = json_object()
+    verdict = string_field(body, "verdict", MAX_NAME_LENGTH)
+    decision = reviews.decide(
+        current_user, virtual_image_id, verdict, string_field(body, "note", MAX_NOTE_LENGTH)
+    )
     return jsonify(describe_review(decision))
 
 

@@ -1,0 +1,91 @@
+"""Reading request parameters and JSON fields: each checked for type and range before use.
+
+A value that does not fit is answered in API.md's error shape, naming the field: 400 for query
+parameters and bodies that are not what the operation reads, 422 for a JSON field of the wrong
+type or size. Nothing a client sends reaches a service or the database unchecked.
+"""
+
+from flask import request
+
+from webapp.errors import AppError
+
+# Pages beyond this are empty anyway; the bound keeps OFFSET within what the database takes.
+MAX_PAGE = 1_000_000
+MAX_PER_PAGE = 200
+# Upload orders are stored in an INTEGER column.
+MAX_UPLOAD_ORDER = 2**31 - 1
+MAX_URL_LENGTH = 2048
+MAX_NOTE_LENGTH = 2000
+MAX_NAME_LENGTH = 64
+
+
+class InvalidParameter(AppError):
+    code = "invalid_parameter"
+    status = 400
+
+
+class MalformedBody(AppError):
+    code = "malformed_body"
+    status = 400
+    message = "The body must be a JSON object."
+
+
+class BadUploadOrder(InvalidParameter):
+    code = "bad_upload_order"
+
+
+class InvalidField(AppError):
+    code = "invalid_field"
+    status = 422
+
+
+def int_arg(name: str, default: int, maximum: int = MAX_PAGE) -> int:
+    """A whole-number query parameter from 1 to `maximum`, or its default when absent."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    if not (_is_small_whole_number(raw) and 1 <= int(raw) <= maximum):
+        raise InvalidParameter(f"'{name}' must be a whole number from 1 to {maximum:,}.")
+    return int(raw)
+
+
+def upload_orders(values: list[str]) -> list[int]:
+    """The `upload_order` fields of a batch: whole numbers from 0 that fit their column."""
+    if not all(_is_small_whole_number(value.strip()) and int(value) <= MAX_UPLOAD_ORDER for value in values):
+        raise BadUploadOrder(f"'upload_order' must be whole numbers from 0 to {MAX_UPLOAD_ORDER:,}.")
+    return [int(value) for value in values]
+
+
+def _is_small_whole_number(text: str) -> bool:
+    # Length first: int() of thousands of digits is slow, and Python refuses past 4,300.
+    return text.isdecimal() and len(text) <= 12
+
+
+def json_object() -> dict:
+    """The JSON body as an object; an empty body is an empty object."""
+    if not request.get_data(cache=True):
+        return {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise MalformedBody()
+    return body
+
+
+def string_field(body: dict, name: str, max_length: int) -> str | None:
+    """An optional string field (null or absent: None) of at most `max_length` characters."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidField(f"'{name}' must be a string or null.")
+    if len(value) > max_length:
+        raise InvalidField(f"'{name}' must be at most {max_length:,} characters.")
+    return value
+
+
+def form_string(name: str, max_length: int) -> str | None:
+    """An optional form field of at most `max_length` characters."""
+    value = request.form.get(name)
+    if value is not None and len(value) > max_length:
+        raise InvalidParameter(f"'{name}' must be at most {max_length:,} characters.")
+    return value
