@@ -15,7 +15,7 @@ test: $(VENV)/.test-installed chromium
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.run-installed
-	$(BIN)/python bench/pipeline.py
+	$(BIN)/python -m bench.pipeline
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

@@ -1,6 +1,8 @@
 """Run a real-world image corpus through upload validation and the derivative pipeline, in process.
 
-    .venv/bin/python bench/corpus.py ../shared/corpus [--verbose]
+    .venv/bin/python -m bench.corpus ../shared/corpus [--verbose]
+
+(`.venv/bin/python bench/corpus.py ../shared/corpus`, from the repository root, runs the same.)
 
 DIR holds image files and a MANIFEST.tsv that classifies each one (`path`, `class`, `upright_wxh`):
 - good: accepted, processed, and the processed AVIF upright (compared with Pillow's own
@@ -18,6 +20,7 @@ deviation; the exit status is non-zero when there is one.
 import argparse
 import csv
 import io
+import os
 import sys
 import tempfile
 import time
@@ -27,9 +30,18 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageOps, ImageStat
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from webapp.config import settings_from_environment
-from webapp.imaging import (
+ROOT = Path(__file__).resolve().parents[1]
+if __name__ == "__main__" and not __package__:
+    # Run by its path (as a hook outside this repository runs it), Python puts bench/ on sys.path, not
+    # the repository root, so webapp would not import: become `python -m bench.corpus` with the same
+    # arguments. Only from the root, where -m finds bench; changing directory to get there would
+    # change what relative paths in the arguments mean.
+    if Path.cwd().resolve() != ROOT:
+        sys.exit(f"Run it from the repository root ({ROOT}): python -m bench.corpus DIR")
+    os.execv(sys.executable, [sys.executable, "-m", "bench.corpus", *sys.argv[1:]])
+
+from webapp.config import settings_from_environment  # noqa: E402
+from webapp.imaging import (  # noqa: E402
     InvalidImage,
     RenderSettings,
     UploadLimits,
@@ -37,7 +49,7 @@ from webapp.imaging import (
     inspect_upload,
     make_derivatives,
 )
-from webapp.imaging.reading import reading
+from webapp.imaging.reading import reading  # noqa: E402
 
 MAX_SECONDS = 10.0
 # Mean absolute difference (0-255, greyscale) between our processed AVIF and the reference above

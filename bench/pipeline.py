@@ -1,6 +1,6 @@
 """Benchmark the per-photo pipeline: a naive Pillow version against webapp.imaging.make_derivatives.
 
-    .venv/bin/python bench/pipeline.py [--rounds N] [--alternatives] [--formats]
+    .venv/bin/python -m bench.pipeline [--rounds N] [--alternatives] [--formats]
 
 Two deterministic 12 MP JPEGs (one with EXIF Orientation=6) are generated in a temporary directory.
 Every round runs each variant once, in a random order, on one of the two inputs in turn, so that
@@ -29,8 +29,7 @@ from pathlib import Path
 
 from PIL import ExifTags, Image, ImageChops, ImageDraw, ImageFilter, ImageOps, ImageStat
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.factories import heic_bytes
+from tests.support.factories import heic_bytes
 from webapp.imaging import RenderSettings, UploadLimits, decode_budget, inspect_upload, make_derivatives
 
 PHOTO_SIZE = (4000, 3000)

@@ -1,6 +1,6 @@
 """Benchmark the job status API and the job page's live fragment: a 10,000-image job vs a 100-image one.
 
-    .venv/bin/python bench/status_pages.py [--requests 200]
+    .venv/bin/python -m bench.status_pages [--requests 200]
 
 Both jobs are seeded in one PostgreSQL database with their results written; requests alternate
 between the two jobs (random order each round) through the app in this process, so both see the
@@ -15,9 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from support import bench_app, median, seed_job, timed
-from writeback import outcome_for
-
+from bench.support import bench_app, median, seed_job, timed
+from bench.writeback import outcome_for
 from webapp.extensions import db
 from webapp.models import User
 from webapp.services import bulk_moderation

@@ -2,22 +2,18 @@
 
 import os
 import statistics
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from sqlalchemy import insert
 
-from sqlalchemy import insert  # noqa: E402
-
-from tests import services  # noqa: E402
-from webapp import create_app  # noqa: E402
-from webapp.extensions import db  # noqa: E402
-from webapp.models import (  # noqa: E402
+from tests.support import services
+from webapp import create_app
+from webapp.extensions import db
+from webapp.models import (
     BulkJob,
     BulkJobImage,
     ImageKind,
@@ -28,7 +24,7 @@ from webapp.models import (  # noqa: E402
     User,
     VirtualImage,
 )
-from webapp.models.types import utcnow  # noqa: E402
+from webapp.models.types import utcnow
 
 
 @contextmanager

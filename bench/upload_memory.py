@@ -1,6 +1,6 @@
 """Benchmark the web process's memory while it takes a 500-file batch in one request.
 
-    .venv/bin/python bench/upload_memory.py [--files 500] [--file-kib 300]
+    .venv/bin/python -m bench.upload_memory [--files 500] [--file-kib 300]
 
 A real gunicorn process (one worker, one thread) on PostgreSQL, Redis and moto's S3 server takes
 `POST /api/bulk-nsfw/upload` with 100 files, then with 500, streamed from a generator. The worker's
@@ -21,13 +21,11 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import boto3
+from PIL import Image
 
-import boto3  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from tests import services  # noqa: E402
+from tests.support import services
+from tests.support.processes import ROOT
 
 FLAT_MIB = 25
 BOUNDARY = "photogate-bench-boundary"

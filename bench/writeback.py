@@ -1,10 +1,10 @@
 """Benchmark writing 10,000 moderation results back by virtual_image_id, on PostgreSQL.
 
-    .venv/bin/python bench/writeback.py [--images 10000] [--rounds 3]
+    .venv/bin/python -m bench.writeback [--images 10000] [--rounds 3]
 
 Side by side, in interleaved rounds on the same seeded job: photogate's set-based write
 (`bulk_moderation.write_outcome`: one UPDATE … FROM unnest(…) plus one counters UPDATE) and a
-row-at-a-time loop (`moderation.record_result` per image, as a naive implementation would).
+row-at-a-time loop (`verdicts.record_result` per image, as a naive implementation would).
 Target: ≤ 1 s for 10,000 results. The exit status is non-zero when it is missed.
 """
 
@@ -15,13 +15,13 @@ import tempfile
 from pathlib import Path
 
 from sqlalchemy import update
-from support import bench_app, median, seed_job, timed
 
+from bench.support import bench_app, median, seed_job, timed
 from webapp.extensions import db
 from webapp.models import BulkJob, BulkJobImage, ModerationStatus, VirtualImage
 from webapp.moderation import ModerationResult
 from webapp.moderation.rekognition_bulk import BulkOutcome
-from webapp.services import bulk_moderation, moderation
+from webapp.services import bulk_moderation, verdicts
 
 TARGET_MS = 1000.0
 LABELS = [
@@ -68,9 +68,9 @@ def reset(job_id, size: int) -> None:
 
 def row_at_a_time(outcome: BulkOutcome) -> None:
     for image, result in outcome.results.items():
-        moderation.record_result(image, result)
+        verdicts.record_result(image, result)
     for image, error in outcome.errors.items():
-        moderation.record_error(image, error)
+        verdicts.record_error(image, error)
 
 
 def main() -> int:

@@ -1,34 +1,32 @@
-"""Fixtures: real PostgreSQL, Redis, moto's S3 server and RQ worker processes, shared by the suite."""
+"""Fixtures: real PostgreSQL, Redis, moto's S3 server, RQ worker processes and a gunicorn server."""
 
-import base64
 import os
 import subprocess
 import sys
 import time
-import uuid
+import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import boto3
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
 
-from tests import services
-from tests.factories import Person, make_user
+from tests.support import services
+from tests.support.environment import (
+    BUCKET,
+    NOTIFICATION_SECRET,
+    REQUEST_SECRET,
+    ROTATED_WEBHOOK_SECRET,
+    RUN_ID,
+    WEBHOOK_SECRET,
+)
+from tests.support.factories import Person, make_user
+from tests.support.processes import ROOT, start_worker, stop
 from webapp import create_app
 from webapp.extensions import db
 from webapp.queue import photo_queue, redis_connection
 from webapp.storage import get_storage
-
-ROOT = Path(__file__).resolve().parent.parent
-RUN_ID = uuid.uuid4().hex[:8]
-BUCKET = f"photogate-test-{RUN_ID}"
-# Standard Webhooks secrets: two active for callbacks in (a rotation), one each for requests and events out.
-WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"callbacks-in-secret-0123456789ab").decode()
-ROTATED_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"callbacks-in-secret-rotated-4567").decode()
-REQUEST_SECRET = "whsec_" + base64.b64encode(b"requests-out-secret-0123456789ab").decode()
-NOTIFICATION_SECRET = "whsec_" + base64.b64encode(b"notifications-secret-0123456789a").decode()
 
 
 @pytest.fixture(scope="session")
@@ -146,29 +144,27 @@ def auth_headers(token) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def start_worker(env: dict[str, str], extra: dict[str, str] | None = None) -> subprocess.Popen:
-    """A real `python -m workers` process on the suite's queue."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "workers"],
-        cwd=ROOT,
-        env={**os.environ, **env, **(extra or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @pytest.fixture(scope="session")
 def worker(service_env) -> Iterator[subprocess.Popen]:
     """One RQ worker process for the session, processing real jobs."""
     process = start_worker(service_env)
     yield process
+    stop(process)
+
+
+# Here rather than in e2e/conftest.py: the external-provider tests need it too, for the vendor's callbacks.
+@pytest.fixture(scope="session")
+def live_server(service_env, app) -> Iterator[str]:
+    """photogate served by gunicorn on a free port, with the suite's services."""
+    port = services.free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--threads", "4", "wsgi:app"],
+        cwd=ROOT,
+        env={**os.environ, **service_env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    services.wait_until(lambda: urllib.request.urlopen(base + "/login", timeout=2), 30, "gunicorn")
+    yield base
     stop(process)

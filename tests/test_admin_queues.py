@@ -11,12 +11,12 @@ import pytest
 from rq import Queue, SimpleWorker
 from rq.job import Job
 
-from tests.conftest import start_worker, stop
-from tests.factories import Person, image_bytes, make_user, wait_for
-from tests.test_bulk_jobs import job_status
-from tests.test_review_pages import htmx_post, signed_in
+from tests.support.factories import Person, image_bytes, make_user, wait_for
+from tests.support.jobs import job_status
+from tests.support.pages import htmx_post, signed_in
+from tests.support.processes import start_worker, stop
 from webapp.queue import photo_queue, redis_connection
-from webapp.services import queues
+from webapp.services.queue_admin import failures as queues
 
 DISK_FULL = "tests.test_admin_queues.DiskFull"
 
@@ -177,11 +177,11 @@ def test_failed_jobs_link_to_the_photo_and_the_bulk_job_they_worked_for(app, cli
     with app.app_context():
         photo_queue().empty()
     photo, image = images
-    photo_job = enqueue(app, boom, job_id=f"process-photo-{photo['session_id']}")
-    image_job = enqueue(app, boom, job_id=f"external-{image['virtual_image_id']}")
-    notify_job = enqueue(app, boom, job_id=f"notify-{job_id}")
+    photo_job = enqueue(app, boom, meta={"photo": photo["session_id"]})
+    image_job = enqueue(app, boom, meta={"virtual_image": image["virtual_image_id"]})
+    notify_job = enqueue(app, boom, meta={"bulk_job": job_id})
     lost_photo = uuid.uuid4()
-    lost_job = enqueue(app, boom, job_id=f"process-photo-{lost_photo}")
+    lost_job = enqueue(app, boom, meta={"photo": str(lost_photo)})
     run_jobs(app)
 
     html = admin_browser.get("/admin/queues").get_data(as_text=True)
@@ -298,7 +298,7 @@ def test_workers_are_listed_with_their_queues_state_current_job_and_heartbeat(
     app, service_env, admin_browser, test_queue
 ):
     session_id = uuid.uuid4()
-    enqueue(app, time.sleep, 3, job_id=f"process-photo-{session_id}")
+    enqueue(app, time.sleep, 3, job_id=f"process-photo-{session_id}", meta={"photo": str(session_id)})
     process = start_worker(service_env, {"QUEUE_NAME": test_queue})
     try:
         html = wait_for(lambda: _page_with_a_busy_worker(admin_browser), timeout=60)

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from tests.factories import image_bytes, upload
+from tests.support.factories import image_bytes, upload
 from webapp.extensions import db
 from webapp.models import PhotoSession
 

@@ -7,8 +7,9 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import start_worker, stop
-from tests.factories import image_bytes, wait_for
+from tests.support.factories import image_bytes
+from tests.support.jobs import job_status, wait_for_job
+from tests.support.processes import start_worker, stop
 from webapp.extensions import db
 from webapp.models import BulkJob, BulkJobImage, JobStatus, ModerationStatus, VirtualImage
 from webapp.services import job_counters
@@ -23,17 +24,6 @@ def files_form(*files: tuple[bytes, str], orders: list[int] | None = None, **fie
 
 def post_files(client, headers, url: str, form: dict):
     return client.post(url, headers=headers, data=form, content_type="multipart/form-data")
-
-
-def job_status(client, headers, job_id: str, **params) -> dict:
-    response = client.get(f"/api/bulk-nsfw/{job_id}/status", headers=headers, query_string=params)
-    assert response.status_code == 200
-    return response.get_json()
-
-
-def wait_for_job(client, headers, job_id: str, timeout: float = 90) -> dict:
-    terminal = {"completed", "completed_with_errors", "failed", "cancelled"}
-    return wait_for(lambda: (s := job_status(client, headers, job_id))["status"] in terminal and s, timeout)
 
 
 def test_a_one_request_batch_stores_the_valid_files_refuses_the_bad_one_and_finishes(client, user, worker):
@@ -183,7 +173,9 @@ def test_counters_stay_right_under_concurrent_updates(app, user):
     def decide(thread: int) -> None:
         with app.app_context():
             for n in range(25):
-                job_counters.count_outcomes(job_id, {outcomes[(thread + n) % 4]: 1}, processed=1)
+                job_counters.move(
+                    job_id, {(ModerationStatus.PENDING, outcomes[(thread + n) % 4]): 1}, processed=1
+                )
                 db.session.commit()
 
     threads = [threading.Thread(target=decide, args=(thread,)) for thread in range(8)]

@@ -5,9 +5,9 @@ import uuid
 
 from sqlalchemy import func, select
 
-from tests.factories import image_bytes, upload, wait_until_terminal
-from tests.services import free_port
-from tests.test_bulk_jobs import wait_for_job
+from tests.support.factories import image_bytes, upload, wait_until_terminal
+from tests.support.jobs import wait_for_job
+from tests.support.services import free_port
 from webapp import create_app
 from webapp.extensions import db
 from webapp.models import BulkJobImage, ModerationReview, PhotoSession, S3Image, VirtualImage
@@ -88,7 +88,7 @@ def test_with_storage_down_a_delete_is_a_503_and_changes_nothing(app, client, us
 
 
 def test_a_reviewed_photo_deletes_with_its_audit_trail(app, client, user, worker):
-    from tests.factories import make_user
+    from tests.support.factories import make_user
     from webapp.services import reviews, uploads
 
     session_id = upload(client, user.headers, image_bytes()).get_json()["session_id"]

@@ -11,16 +11,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import REQUEST_SECRET, WEBHOOK_SECRET, start_worker, stop
-from tests.e2e.conftest import live_server  # noqa: F401  (the server the vendor calls back)
-from tests.factories import image_bytes, wait_for
-from tests.standin import StandIn, call_back
+from tests.support.environment import REQUEST_SECRET, WEBHOOK_SECRET
+from tests.support.factories import image_bytes, wait_for
+from tests.support.processes import start_worker, stop
+from tests.support.standin import StandIn, call_back
 
 EXPLICIT = {"Name": "Explicit", "ParentName": "", "Confidence": 88.0, "TaxonomyLevel": 1}
 
 
 @pytest.fixture
-def vendor(app, service_env, live_server, monkeypatch):  # noqa: F811
+def vendor(app, service_env, live_server, monkeypatch):
     """The stand-in service, and a worker configured to send to it, on a queue of their own."""
     queue = f"{service_env['QUEUE_NAME']}-external-{uuid.uuid4().hex[:4]}"
     with StandIn(verifying_secret=REQUEST_SECRET) as stand_in:

@@ -21,10 +21,10 @@ from flask_migrate import upgrade
 from PIL import Image
 from sqlalchemy import func, select, text
 
-from tests import services
-from tests.conftest import ROOT, stop
-from tests.factories import Person, make_user, wait_for
-from tests.faults import CuttableProxy, kill_tree
+from tests.support import services
+from tests.support.factories import Person, make_user, wait_for
+from tests.support.faults import CuttableProxy, kill_tree
+from tests.support.processes import ROOT, stop
 from webapp import create_app
 from webapp.extensions import db
 from webapp.models import BulkJob, BulkJobImage, PhotoSession, S3Image, VirtualImage

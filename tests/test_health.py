@@ -11,9 +11,9 @@ from contextlib import contextmanager
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests import services
-from tests.conftest import start_worker, stop
-from tests.factories import image_bytes, upload, wait_for, wait_until_terminal
+from tests.support import services
+from tests.support.factories import image_bytes, upload, wait_for, wait_until_terminal
+from tests.support.processes import start_worker, stop
 from webapp import create_app
 from webapp.log_context import LOG_FORMAT, ContextFormatter, configure_logging
 from webapp.services.processing import process_session

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image, PngImagePlugin
 from sqlalchemy import func, select
 
-from tests.factories import image_bytes, marked, multi_picture_jpeg, upload, wait_until_terminal
+from tests.support.factories import image_bytes, marked, multi_picture_jpeg, upload, wait_until_terminal
 from webapp.extensions import db
 from webapp.imaging import CorruptImage, InvalidImage, UploadLimits, decode_budget, inspect_upload
 from webapp.imaging.validation import DecodeBudget

@@ -2,9 +2,9 @@
 
 import io
 
-from tests.factories import image_bytes, make_user
-from tests.test_bulk_jobs import wait_for_job
-from tests.test_users_and_login import login
+from tests.support.factories import image_bytes, make_user
+from tests.support.jobs import wait_for_job
+from tests.support.pages import login
 
 
 def _batch(client, user, count: int, name: str = "p{}.jpg") -> str:
@@ -81,7 +81,7 @@ def test_someone_elses_job_page_is_404(app, client, user, other_user, monkeypatc
 
 
 def test_every_single_photo_is_moderated_and_its_gallery_shows_the_verdict(app, client, user, worker):
-    from tests.factories import upload, wait_until_terminal
+    from tests.support.factories import upload, wait_until_terminal
 
     session_id = upload(client, user.headers, image_bytes()).get_json()["session_id"]
     wait_until_terminal(app, session_id)

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from tests.factories import image_bytes, upload
+from tests.support.factories import image_bytes, upload
 from webapp import create_app
 from webapp.services.processing import process_session
 

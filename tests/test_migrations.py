@@ -8,7 +8,7 @@ from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
 from sqlalchemy import inspect
 
-from tests import services
+from tests.support import services
 from webapp import create_app
 from webapp.extensions import db, migrate
 

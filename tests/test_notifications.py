@@ -5,11 +5,11 @@ import time
 
 import pytest
 
-from tests.conftest import NOTIFICATION_SECRET
-from tests.factories import image_bytes, wait_for
-from tests.standin import StandIn
-from tests.test_bulk_jobs import wait_for_job
-from tests.test_users_and_login import login
+from tests.support.environment import NOTIFICATION_SECRET
+from tests.support.factories import image_bytes, wait_for
+from tests.support.jobs import wait_for_job
+from tests.support.pages import login
+from tests.support.standin import StandIn
 
 
 def batch(client, user, count: int, **fields) -> str:

@@ -18,7 +18,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from tests.factories import make_user
+from tests.support.factories import make_user
 from webapp.views.openapi import document
 
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}

@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.factories import image_bytes, upload, wait_until_terminal
-from tests.test_users_and_login import login
+from tests.support.factories import image_bytes, upload, wait_until_terminal
+from tests.support.pages import login
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def test_the_owner_sees_the_photo_on_every_page(client, photo, user):
 
 
 def test_an_admin_sees_everyones_photos(app, client, photo):
-    from tests.factories import make_user
+    from tests.support.factories import make_user
 
     admin = make_user(app, "admin@example.com", admin=True)
 

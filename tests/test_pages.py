@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from tests.factories import image_bytes, wait_until_terminal
-from tests.test_users_and_login import _csrf_token, login
+from tests.support.factories import image_bytes, wait_until_terminal
+from tests.support.pages import _csrf_token, login
 
 
 @pytest.fixture

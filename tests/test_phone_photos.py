@@ -7,7 +7,14 @@ import urllib.request
 import pytest
 from PIL import Image
 
-from tests.factories import heic_bytes, marked, multi_picture_jpeg, red_corner, upload, wait_until_terminal
+from tests.support.factories import (
+    heic_bytes,
+    marked,
+    multi_picture_jpeg,
+    red_corner,
+    upload,
+    wait_until_terminal,
+)
 from webapp.imaging import UploadLimits, decode_budget, inspect_upload, make_derivatives
 
 LIMITS = UploadLimits(max_pixels=10**8, max_frames=100, decode_budget=decode_budget(64 * 2**20))

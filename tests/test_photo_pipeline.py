@@ -7,7 +7,7 @@ import uuid
 from PIL import Image
 from sqlalchemy import func, select
 
-from tests.factories import image_bytes, upload, wait_until_terminal
+from tests.support.factories import image_bytes, upload, wait_until_terminal
 from webapp.extensions import db
 from webapp.models import PhotoSession, S3Image, VirtualImage
 from webapp.queue import enqueue_photo_processing

@@ -5,8 +5,8 @@ Counters live in the suite's Redis, so two app processes (here: two app objects)
 
 import io
 
-from tests.factories import image_bytes, make_user, upload
-from tests.test_users_and_login import _csrf_token
+from tests.support.factories import image_bytes, make_user, upload
+from tests.support.pages import _csrf_token
 from webapp import create_app
 
 

@@ -7,7 +7,7 @@ import pytest
 from rq.job import Job
 from sqlalchemy import func, select, update
 
-from tests.factories import image_bytes, upload, wait_until_terminal
+from tests.support.factories import image_bytes, upload, wait_until_terminal
 from webapp.extensions import db
 from webapp.models import PhotoSession, S3Image, VirtualImage
 from webapp.models.types import utcnow

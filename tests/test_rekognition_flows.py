@@ -12,8 +12,8 @@ import uuid
 import pytest
 from botocore.stub import ANY, Stubber
 
-from tests.conftest import BUCKET
-from tests.factories import heic_bytes, image_bytes, marked
+from tests.support.environment import BUCKET
+from tests.support.factories import heic_bytes, image_bytes, marked
 from webapp.extensions import db
 from webapp.models import BulkJob, JobStatus, ModerationStatus, PhotoSession, VirtualImage
 from webapp.moderation import ModerationUnavailable, providers

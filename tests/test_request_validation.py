@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from tests.factories import image_bytes, make_user
+from tests.support.factories import image_bytes, make_user
 
 HUGE = str(10**18)
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from tests import services
-from tests.conftest import start_worker, stop
-from tests.factories import image_bytes, upload, wait_until_terminal
+from tests.support import services
+from tests.support.factories import image_bytes, upload, wait_until_terminal
+from tests.support.processes import start_worker, stop
 
 
 @pytest.fixture
@@ -32,8 +32,8 @@ def test_a_photo_whose_storage_stays_down_ends_failed_after_its_retries(
 def test_an_admin_requeue_of_a_photo_that_failed_for_good_processes_it_again(
     app, client, user, service_env, monkeypatch
 ):
-    from tests.factories import make_user
-    from tests.test_review_pages import signed_in
+    from tests.support.factories import make_user
+    from tests.support.pages import signed_in
     from webapp.queue import processing_job_id
 
     queue = f"{service_env['QUEUE_NAME']}-requeue"

@@ -1,56 +1,14 @@
 """The review queue's server side: who may see it, its order, decisions one by one and in bulk, the audit."""
 
-import io
 import re
 import uuid
 
 import pytest
-from sqlalchemy import select
 
-from tests.factories import Person, image_bytes, make_user
-from tests.test_users_and_login import login
-from webapp.extensions import db
-from webapp.models import ModerationReview, ModerationStatus, User, VirtualImage
-from webapp.services import uploads
-
-EXPLICIT = [
-    {"Name": "Explicit Nudity", "ParentName": "", "Confidence": 93.4, "TaxonomyLevel": 1},
-    {
-        "Name": "Exposed Male Genitalia",
-        "ParentName": "Explicit Nudity",
-        "Confidence": 61.2,
-        "TaxonomyLevel": 2,
-    },
-]
-
-
-def waiting_photo(
-    app, owner: Person, filename: str, status: str = "flagged", labels=None, error: str | None = None
-) -> uploads.AcceptedPhoto:
-    """A photo left for a person to decide, as a model would have left it (no model involved)."""
-    with app.app_context():
-        owner_row = db.session.get(User, owner.id)
-        placement = uploads.Placement("local")
-        accepted = uploads.accept_photo(owner_row, io.BytesIO(image_bytes()), filename, placement)
-        image = db.session.get(VirtualImage, accepted.virtual_image_id)
-        image.moderation_status = ModerationStatus(status)
-        image.rekognition_data = {"ModerationLabels": EXPLICIT if labels is None else labels}
-        image.moderation_error = error
-        db.session.commit()
-        return accepted
-
-
-def signed_in(client, person: Person):
-    """`client` logged in as `person`, with the CSRF header its pages would give htmx."""
-    login(client, person.email, person.password)
-    page = client.get("/upload").get_data(as_text=True)
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-    client.csrf_headers = {"X-CSRFToken": token}
-    return client
-
-
-def htmx_post(client, path: str, data: dict):
-    return client.post(path, headers={**client.csrf_headers, "HX-Request": "true"}, data=data)
+from tests.support.factories import Person, make_user
+from tests.support.pages import htmx_post, signed_in
+from tests.support.reviews import image_state, reviews_of, waiting_photo
+from webapp.models import ModerationStatus
 
 
 def audit_lines(html: str) -> list[str]:
@@ -59,21 +17,6 @@ def audit_lines(html: str) -> list[str]:
     return [
         re.sub(r'<time datetime="[^"]+">[^<]+</time>', "<time>", " ".join(line.split())) for line in lines
     ]
-
-
-def image_state(app, virtual_image_id) -> VirtualImage:
-    with app.app_context():
-        image = db.session.get(VirtualImage, virtual_image_id)
-        db.session.expunge(image)
-        return image
-
-
-def reviews_of(app, virtual_image_id) -> list[ModerationReview]:
-    with app.app_context():
-        query = select(ModerationReview).where(ModerationReview.virtual_image_id == virtual_image_id)
-        rows = list(db.session.scalars(query.order_by(ModerationReview.created_at)))
-        db.session.expunge_all()
-        return rows
 
 
 @pytest.fixture(autouse=True)

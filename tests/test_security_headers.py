@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.factories import image_bytes, upload
+from tests.support.factories import image_bytes, upload
 from webapp import create_app
 from webapp.services.processing import process_session
 

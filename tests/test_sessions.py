@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from tests.test_users_and_login import _csrf_token, login
+from tests.support.pages import _csrf_token, login
 from webapp import create_app
 from webapp.services.users import authenticate
 

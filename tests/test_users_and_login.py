@@ -1,8 +1,7 @@
 """Accounts from the command line, API tokens, and the login page."""
 
-import re
-
-from tests.factories import image_bytes, upload
+from tests.support.factories import image_bytes, upload
+from tests.support.pages import _csrf_token, login
 
 
 def _last_line(output: str) -> str:
@@ -34,15 +33,6 @@ def test_creating_a_user_twice_fails_clearly(app, user):
 
     assert result.exit_code != 0
     assert "already exists" in result.output
-
-
-def _csrf_token(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
-def login(client, email: str, password: str):
-    page = client.get("/login").get_data(as_text=True)
-    return client.post("/login", data={"email": email, "password": password, "csrf_token": _csrf_token(page)})
 
 
 def test_the_login_page_gives_the_browser_a_session(client, user):

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook
 
-from tests.conftest import ROTATED_WEBHOOK_SECRET, WEBHOOK_SECRET
-from tests.factories import image_bytes
+from tests.support.environment import ROTATED_WEBHOOK_SECRET, WEBHOOK_SECRET
+from tests.support.factories import image_bytes
 from webapp.extensions import db
 from webapp.models import BulkJob, ModerationStatus, VirtualImage, WebhookEvent
 from webapp.models.types import utcnow
 from webapp.moderation import ModerationResult
-from webapp.services import bulk_jobs, external_moderation, moderation, reviews, uploads
+from webapp.services import bulk_jobs, external_moderation, reviews, uploads, verdicts
 
 URL = "/api/webhooks/moderation"
 EXPLICIT = {"Name": "Explicit", "ParentName": "", "Confidence": 95.0, "TaxonomyLevel": 1}
@@ -301,7 +301,7 @@ def test_an_older_callback_arriving_late_does_not_override_a_newer_one(app, clie
 
 
 def test_a_persons_decision_is_not_overridden_and_nothing_is_recorded(app, client, image_id):
-    from tests.factories import make_user
+    from tests.support.factories import make_user
 
     admin = make_user(app, "admin@example.com", admin=True)
     with app.app_context():
@@ -317,7 +317,7 @@ def test_a_persons_decision_is_not_overridden_and_nothing_is_recorded(app, clien
 def test_an_image_moderated_locally_is_409_and_unchanged(app, client, user):
     local = accepted(app, user, "local")
     with app.app_context():
-        moderation.record_result(uuid.UUID(local), ModerationResult([], "local-model-1", "local"))
+        verdicts.record_result(uuid.UUID(local), ModerationResult([], "local-model-1", "local"))
     body = event(local, "rejected", labels=[EXPLICIT], model_version="vendor-2")
 
     response = post(client, body, signed(body))

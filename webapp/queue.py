@@ -1,7 +1,8 @@
 """The job queue: one Redis connection per process, jobs enqueued by dotted path after commit.
 
-The web app never imports `workers/`; it names the job functions. PostgreSQL holds every
-photo's state, Redis only carries the work.
+The web app never imports `workers/`; it names the job functions, every one of them here. PostgreSQL
+holds every photo's state, Redis only carries the work. Each job's meta names what it works for, which
+the admin queues page links: {"photo": session id}, {"virtual_image": id} or {"bulk_job": id}.
 """
 
 import uuid
@@ -13,6 +14,8 @@ from rq import Callback, Queue, Retry
 
 PROCESS_PHOTO = "workers.jobs.process_photo"
 PROCESS_PHOTO_FAILED = "workers.jobs.process_photo_failed"
+START_BULK_MODERATION = "workers.jobs.start_bulk_moderation"
+POLL_BULK_MODERATION = "workers.jobs.poll_bulk_moderation"
 JOB_STEP_FAILED = "workers.jobs.job_step_failed"
 DELIVER_NOTIFICATION = "workers.jobs.deliver_notification"
 REQUEST_EXTERNAL = "workers.jobs.request_external_moderation"
@@ -50,6 +53,7 @@ def _processing_job(session_id: uuid.UUID) -> dict:
     return {
         "args": (str(session_id),),
         "job_id": processing_job_id(session_id),
+        "meta": {"photo": str(session_id)},
         "timeout": current_app.config["JOB_TIMEOUT"],
         "retry": _retry(),
         "on_failure": Callback(PROCESS_PHOTO_FAILED),
@@ -78,6 +82,7 @@ def enqueue_job_step(function: str, job_id: uuid.UUID, step: str, delay: int = 0
     queue = photo_queue()
     options = {
         "job_id": f"{step}-{job_id}",
+        "meta": {"bulk_job": str(job_id)},
         "retry": _retry(),
         "on_failure": Callback(JOB_STEP_FAILED),
         "result_ttl": 0,
@@ -95,6 +100,7 @@ def enqueue_notification(job_id: uuid.UUID) -> None:
         DELIVER_NOTIFICATION,
         str(job_id),
         job_id=f"notify-{job_id}",
+        meta={"bulk_job": str(job_id)},
         retry=_retry("NOTIFICATION_RETRY_INTERVALS"),
         result_ttl=0,
         failure_ttl=FAILURE_TTL,
@@ -108,6 +114,7 @@ def enqueue_external_request(virtual_image_id: uuid.UUID, deadline: int) -> None
         REQUEST_EXTERNAL,
         str(virtual_image_id),
         job_id=f"external-{virtual_image_id}",
+        meta={"virtual_image": str(virtual_image_id)},
         retry=_retry("EXTERNAL_RETRY_INTERVALS"),
         on_failure=Callback(REQUEST_EXTERNAL_FAILED),
         result_ttl=0,
@@ -122,6 +129,7 @@ def schedule_deadline_check(virtual_image_id: uuid.UUID, delay: int) -> None:
         timedelta(seconds=delay),
         EXTERNAL_DEADLINE,
         str(virtual_image_id),
+        meta={"virtual_image": str(virtual_image_id)},
         result_ttl=0,
         failure_ttl=FAILURE_TTL,
     )

@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app()
     with app.app_context():
         _dispose_pools_in_forked_jobs()
-        providers.preload(app.config["MODERATION_PROVIDER"])
+        providers.get(app.config["MODERATION_PROVIDER"]).preload()
         config = app.config
         worker = Worker(
             [photo_queue()],

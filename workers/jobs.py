@@ -6,13 +6,14 @@ from rq import get_current_job
 from rq.job import Job
 
 from webapp.moderation import ModerationFailed
+from webapp.queue import PROCESS_PHOTO
 from webapp.services import (
     bulk_moderation,
     external_moderation,
-    moderation,
     notifications,
     processing,
     reconciler,
+    verdicts,
 )
 from workers.context import app_context
 
@@ -41,14 +42,14 @@ def request_external_moderation(virtual_image_id: str) -> None:
         try:
             external_moderation.send_request(uuid.UUID(virtual_image_id))
         except ModerationFailed as exc:
-            moderation.record_error(uuid.UUID(virtual_image_id), f"Not moderated: {exc}")
+            verdicts.record_error(uuid.UUID(virtual_image_id), f"Not moderated: {exc}")
 
 
 def request_external_moderation_failed(job: Job, connection, exc_type, exc_value, traceback) -> None:
     """RQ failure callback: once no retry is left, the image ends `error`, never approved."""
     if not job.should_retry:
         with app_context():
-            moderation.record_error(
+            verdicts.record_error(
                 uuid.UUID(job.args[0]),
                 f"The moderation service could not be reached after every retry: {exc_value}",
             )
@@ -96,7 +97,7 @@ def job_step_failed(job: Job, connection, exc_type, exc_value, traceback) -> Non
 
 def work_horse_killed(job: Job, retpid: int, ret_val: int, rusage) -> None:
     """The process running the job died (killed, out of memory): same rule as a failure."""
-    if job.func_name == "workers.jobs.process_photo" and not job.should_retry:
+    if job.func_name == PROCESS_PHOTO and not job.should_retry:
         _fail_after_attempts(job, f"the worker process died (wait status {ret_val})")
 
 

@@ -1,17 +1,13 @@
-"""Browser tests: Debian's headless Chromium, driven by Playwright, against a live gunicorn server."""
+"""Browser tests: Debian's headless Chromium, driven by Playwright, against a live gunicorn server.
 
-import os
+The server is tests/conftest.py's `live_server`; the login steps are in tests/support/browser.py.
+"""
+
 import shutil
-import subprocess
-import sys
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
-
-from tests.conftest import ROOT, stop
-from tests.services import free_port, wait_until
 
 # Without these, Chromium reaches for Google's services at start and this closed network refuses them.
 CHROMIUM_ARGS = [
@@ -33,23 +29,6 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def live_server(service_env, app) -> Iterator[str]:
-    """photogate served by gunicorn on a free port, with the suite's services."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--threads", "4", "wsgi:app"],
-        cwd=ROOT,
-        env={**os.environ, **service_env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    wait_until(lambda: urllib.request.urlopen(base + "/login", timeout=2), 30, "gunicorn")
-    yield base
-    stop(process)
-
-
-@pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
@@ -63,11 +42,3 @@ def page(browser) -> Iterator[Page]:
     page = context.new_page()
     yield page
     context.close()
-
-
-def log_in(page: Page, base: str, email: str, password: str) -> None:
-    page.goto(base + "/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/upload")

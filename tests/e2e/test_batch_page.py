@@ -3,8 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import log_in
-from tests.factories import image_bytes
+from tests.support.browser import log_in
+from tests.support.factories import image_bytes
 
 pytestmark = pytest.mark.e2e
 

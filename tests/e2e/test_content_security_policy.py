@@ -6,9 +6,9 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import log_in
-from tests.factories import image_bytes, make_user, wait_until_terminal
-from tests.test_review_pages import waiting_photo
+from tests.support.browser import log_in
+from tests.support.factories import image_bytes, make_user, wait_until_terminal
+from tests.support.reviews import waiting_photo
 
 pytestmark = pytest.mark.e2e
 

@@ -6,8 +6,8 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import log_in
-from tests.factories import heic_bytes, marked, multi_picture_jpeg, red_corner
+from tests.support.browser import log_in
+from tests.support.factories import heic_bytes, marked, multi_picture_jpeg, red_corner
 
 pytestmark = pytest.mark.e2e
 

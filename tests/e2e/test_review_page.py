@@ -3,9 +3,9 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import log_in
-from tests.factories import make_user, wait_until_terminal
-from tests.test_review_pages import image_state, reviews_of, waiting_photo
+from tests.support.browser import log_in
+from tests.support.factories import make_user, wait_until_terminal
+from tests.support.reviews import image_state, reviews_of, waiting_photo
 from webapp.models import ModerationStatus
 
 pytestmark = pytest.mark.e2e

@@ -54,7 +54,7 @@ class RenderSettings:
 
     max_side: int = 2048
     thumbnail_side: int = 320
-    # Chosen with `bench/pipeline.py --alternatives`: past q60 each +10 costs 1.5-2x more bytes per dB
+    # Chosen with `python -m bench.pipeline --alternatives`: past q60 each +10 costs 1.5-2x more bytes per dB
     # gained than the step before, and q60 runs at ~4.8 photos/s per core against a target of 3.
     avif_quality: int = 60
     # libavif caps aom's cpu-used at 9, so speed 10 writes identical bytes. Speed 8 saves 7-23 % of the

@@ -1,21 +1,14 @@
 """Why an upload is not an image we accept: each reason with its API error code and HTTP status."""
 
+from webapp.errors import AppError
 
-class InvalidImage(Exception):
-    """An upload that is not an image we accept.
 
-    `code` is a snake_case name for machines, `status` the HTTP status to answer with and
-    `message` a sentence for a person.
-    """
+class InvalidImage(AppError):
+    """An upload that is not an image we accept (answered like every other AppError)."""
 
     code = "invalid_image"
     status = 422
     message = "The file is not an image we can accept."
-
-    def __init__(self, message: str | None = None) -> None:
-        if message is not None:
-            self.message = message
-        super().__init__(self.message)
 
 
 class EmptyFile(InvalidImage):

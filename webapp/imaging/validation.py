@@ -23,7 +23,7 @@ from webapp.imaging.reading import FORMATS, JPEG_FORMATS, orientation, reading, 
 log = logging.getLogger(__name__)
 
 _HASH_CHUNK = 1024 * 1024
-# Peak memory of a decode relative to the decoded image, measured at 12 MP (`bench/corpus.py`
+# Peak memory of a decode relative to the decoded image, measured at 12 MP (`python -m bench.corpus`
 # notes): libwebp, libavif and libheif decode into buffers of their own that Pillow then copies.
 _DECODER_OVERHEAD = {"WEBP": 4.5, "AVIF": 2.5, "HEIF": 2.0}
 

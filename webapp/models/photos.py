@@ -63,6 +63,11 @@ class PhotoSession(db.Model):
         order_by="S3Image.created_at",
     )
 
+    # What moderation makes of the photo: one per session, deleted with it by the database.
+    virtual_image: Mapped["VirtualImage | None"] = relationship(  # noqa: F821
+        back_populates="session", cascade="all, delete-orphan", passive_deletes=True
+    )
+
     @property
     def prefix(self) -> str:
         return f"{self.session_id}/"

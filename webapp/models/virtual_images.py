@@ -53,4 +53,15 @@ class VirtualImage(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
-    session: Mapped[PhotoSession] = relationship()
+    session: Mapped[PhotoSession] = relationship(back_populates="virtual_image")
+    # The image's row in its bulk job, if it came in one (read-only here: jobs write their rows).
+    job_entry: Mapped["BulkJobImage | None"] = relationship(viewonly=True)  # noqa: F821
+
+    @property
+    def labels(self) -> list[dict]:
+        """The moderation labels, in Rekognition's shape (empty until a provider answered)."""
+        return (self.rekognition_data or {}).get("ModerationLabels", [])
+
+    def top_labels(self, count: int = 3) -> list[dict]:
+        """The most confident labels, for lists and tables."""
+        return sorted(self.labels, key=lambda item: item["Confidence"], reverse=True)[:count]

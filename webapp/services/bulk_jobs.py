@@ -16,7 +16,7 @@ from webapp.models import BulkJob, BulkJobImage, JobStatus, ModerationStatus, Ph
 from webapp.models.bulk_jobs import TERMINAL_JOB_STATUSES
 from webapp.models.types import utcnow
 from webapp.queue import enqueue_many_photo_processing
-from webapp.services import job_counters, notifications
+from webapp.services import job_counters, notifications, verdicts
 
 
 class JobNotUploading(AppError):
@@ -141,7 +141,7 @@ def submit_job(job: BulkJob) -> BulkJob:
     if not submitted:
         raise JobNotUploading()
     db.session.refresh(job)
-    session_ids = list(db.session.scalars(_job_sessions(job.id)))
+    session_ids = list(db.session.scalars(job_sessions(job.id)))
     if not session_ids:
         _finish_empty(job.id)
         notifications.job_maybe_finished(job.id)
@@ -158,7 +158,8 @@ def submit_job(job: BulkJob) -> BulkJob:
     return job
 
 
-def _job_sessions(job_id: uuid.UUID):
+def job_sessions(job_id: uuid.UUID):
+    """A select of the job's photos (their session ids), in upload order."""
     return (
         select(VirtualImage.session_id)
         .join(BulkJobImage, BulkJobImage.virtual_image_id == VirtualImage.id)
@@ -183,12 +184,6 @@ def _finish_empty(job_id: uuid.UUID) -> None:
     db.session.commit()
 
 
-def job_of(virtual_image_id: uuid.UUID) -> uuid.UUID | None:
-    return db.session.scalar(
-        select(BulkJobImage.job_id).where(BulkJobImage.virtual_image_id == virtual_image_id)
-    )
-
-
 class JobAlreadyEnded(AppError):
     code = "job_already_ended"
     status = 409
@@ -211,22 +206,18 @@ def cancel_job(job: BulkJob) -> BulkJob:
         db.session.rollback()
         raise JobAlreadyEnded()
     images = select(BulkJobImage.virtual_image_id).where(BulkJobImage.job_id == job.id)
-    sessions = select(VirtualImage.session_id).where(VirtualImage.id.in_(images))
     db.session.execute(
         update(PhotoSession)
-        .where(PhotoSession.session_id.in_(sessions), PhotoSession.status.in_(["pending", "processing"]))
+        .where(
+            PhotoSession.session_id.in_(job_sessions(job.id)),
+            PhotoSession.status.in_(["pending", "processing"]),
+        )
         .values(status="failed", error=reason, completed_at=utcnow())
     )
-    ended = db.session.execute(
-        update(VirtualImage)
-        .where(VirtualImage.id.in_(images), VirtualImage.moderation_status == ModerationStatus.PENDING)
-        .values(moderation_status=ModerationStatus.ERROR, moderation_error=reason, updated_at=utcnow())
-    ).rowcount
-    db.session.execute(
-        update(BulkJob).where(BulkJob.id == job.id).values(pending=0, failed=BulkJob.failed + ended)
+    waiting = db.session.scalars(
+        images.join(VirtualImage).where(VirtualImage.moderation_status == ModerationStatus.PENDING)
     )
-    db.session.commit()
-    notifications.job_maybe_finished(job.id)
+    verdicts.record(dict.fromkeys(waiting, verdicts.failed(reason)), job.id)
     db.session.refresh(job)
     return job
 

@@ -4,29 +4,27 @@ Results go back by database id, never by path: each output line names its `sourc
 unique `s3_key` of one `bulk_job_virtual_images` row, and so one `virtual_image_id`.
 """
 
-import json
 import logging
 import uuid
 from collections import Counter
 
 from flask import current_app
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
-from webapp.models import BulkJob, BulkJobImage, ImageKind, JobStatus, ModerationStatus, S3Image, VirtualImage
+from webapp.models import BulkJob, BulkJobImage, ImageKind, ModerationStatus, S3Image, VirtualImage
 from webapp.models.types import utcnow
 from webapp.moderation import ModerationFailed, providers, rekognition_bulk
 from webapp.moderation.rekognition import rekognition_source
 from webapp.moderation.rekognition_bulk import ManifestEntry
+from webapp.queue import POLL_BULK_MODERATION as POLL
+from webapp.queue import START_BULK_MODERATION as START
 from webapp.queue import enqueue_job_step
-from webapp.services import job_counters, moderation, notifications
+from webapp.services import photo_moderation, verdicts
 from webapp.storage import get_storage
 
 log = logging.getLogger(__name__)
-
-START = "workers.jobs.start_bulk_moderation"
-POLL = "workers.jobs.poll_bulk_moderation"
 
 
 def start(job_id: uuid.UUID) -> None:
@@ -81,10 +79,11 @@ def _manifest_entries(job_id: uuid.UUID) -> list:
     for mapping, original_image, thumbnail_image in rows:
         try:
             source = rekognition_source(
-                moderation.stored_object(original_image), moderation.stored_object(thumbnail_image)
+                photo_moderation.stored_object(original_image),
+                photo_moderation.stored_object(thumbnail_image),
             )
         except ModerationFailed as exc:
-            moderation.record_error(mapping.virtual_image_id, f"Not moderated: {exc}")
+            verdicts.record_error(mapping.virtual_image_id, f"Not moderated: {exc}")
             continue
         mapping.s3_key = source.key
         entries.append(ManifestEntry(mapping.virtual_image_id, source.key, mapping.upload_order))
@@ -125,112 +124,22 @@ def _pending_entries(job_id: uuid.UUID) -> list:
 
 
 def write_outcome(job_id: uuid.UUID, outcome) -> Counter:
-    """Write every result and error by virtual_image_id in one statement, then the job's counters."""
+    """Write every result and error by virtual_image_id (one statement), then the job's counters."""
     policy = providers.policy()
-    rows = []
-    for virtual_image_id, result in outcome.results.items():
-        verdict = policy.verdict(result.labels)
-        rows.append((virtual_image_id, verdict, verdict in moderation.NSFW_VERDICTS, result, None))
-    rows += [
-        (virtual_image_id, ModerationStatus.ERROR, None, None, error)
-        for virtual_image_id, error in outcome.errors.items()
-    ]
-    written = _write_verdicts(rows)
+    outcomes = {image_id: verdicts.judged(result, policy) for image_id, result in outcome.results.items()}
+    outcomes |= {image_id: verdicts.failed(error) for image_id, error in outcome.errors.items()}
     notes = [f"Result for an object not in this job: {ref}" for ref in outcome.unknown]
     notes += [f"Duplicate result ignored for {ref}" for ref in outcome.duplicates]
     if notes:
         log.warning("bulk results that map to no image: %s", notes, extra={"job_id": str(job_id)})
         job = db.session.get(BulkJob, job_id)
         job.notes = [*(job.notes or []), *notes]
-    job_counters.count_outcomes(job_id, written)
-    db.session.commit()
-    notifications.job_maybe_finished(job_id)
-    return written
-
-
-def _write_verdicts(rows: list[tuple]) -> Counter:
-    """Set each still-pending image's verdict; returns how many of each verdict were written."""
-    if not rows:
-        return Counter()
-    if db.engine.dialect.name != "postgresql":
-        # The embedded SQLite mode has no arrays to unnest; its batches are small.
-        return Counter(status for status in (_write_one(*row) for row in rows) if status)
-    ids, statuses, nsfw, data, versions, sources, errors = zip(*(_columns(*row) for row in rows), strict=True)
-    written = db.session.execute(
-        text(
-            """
-            UPDATE virtual_images AS v
-               SET moderation_status = CAST(r.status AS moderation_status), is_nsfw = r.is_nsfw,
-                   rekognition_data = CAST(r.data AS jsonb), model_version = r.model_version,
-                   source = r.source, moderation_error = r.error, updated_at = now()
-              FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), CAST(:nsfw AS boolean[]),
-                          CAST(:data AS text[]), CAST(:versions AS text[]), CAST(:sources AS text[]),
-                          CAST(:errors AS text[]))
-                   AS r(id, status, is_nsfw, data, model_version, source, error)
-             WHERE v.id = r.id AND v.moderation_status = 'pending'
-         RETURNING r.status
-            """
-        ),
-        {
-            "ids": list(ids),
-            "statuses": list(statuses),
-            "nsfw": list(nsfw),
-            "data": list(data),
-            "versions": list(versions),
-            "sources": list(sources),
-            "errors": list(errors),
-        },
-    ).scalars()
-    return Counter(ModerationStatus(status) for status in written)
-
-
-def _columns(virtual_image_id, verdict, is_nsfw, result, error) -> tuple:
-    return (
-        str(virtual_image_id),
-        verdict.value,
-        is_nsfw,
-        json.dumps(result.answer) if result else None,
-        result.model_version if result else None,
-        result.source if result else None,
-        error,
-    )
-
-
-def _write_one(virtual_image_id, verdict, is_nsfw, result, error) -> ModerationStatus | None:
-    values = {
-        "moderation_status": verdict,
-        "is_nsfw": is_nsfw,
-        "moderation_error": error,
-        "updated_at": utcnow(),
-    }
-    if result:
-        values |= {
-            "rekognition_data": result.answer,
-            "model_version": result.model_version,
-            "source": result.source,
-        }
-    applied = db.session.execute(
-        update(VirtualImage)
-        .where(
-            VirtualImage.id == virtual_image_id, VirtualImage.moderation_status == ModerationStatus.PENDING
-        )
-        .values(**values)
-    ).rowcount
-    return verdict if applied else None
+    return verdicts.record(outcomes, job_id)
 
 
 def fail_pending(job_id: uuid.UUID, reason: str) -> None:
-    """The provider's job failed: every image still pending ends `error`, and so does the job."""
-    ids = [entry.virtual_image_id for entry in _pending_entries(job_id)]
-    written = _write_verdicts([(image_id, ModerationStatus.ERROR, None, None, reason) for image_id in ids])
+    """The provider's job failed: every image still pending ends `error`, and the job `failed`."""
+    # The job's error is what makes the counters end it `failed` rather than completed.
     db.session.execute(update(BulkJob).where(BulkJob.id == job_id).values(error=reason))
-    job_counters.count_outcomes(job_id, written)
-    db.session.execute(
-        update(BulkJob)
-        .where(
-            BulkJob.id == job_id, BulkJob.status.in_([JobStatus.COMPLETED_WITH_ERRORS, JobStatus.COMPLETED])
-        )
-        .values(status=JobStatus.FAILED)
-    )
-    db.session.commit()
-    notifications.job_maybe_finished(job_id)
+    outcomes = {entry.virtual_image_id: verdicts.failed(reason) for entry in _pending_entries(job_id)}
+    verdicts.record(outcomes, job_id)

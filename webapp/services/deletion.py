@@ -4,12 +4,10 @@ Objects go first: if storage is down nothing changes and the caller answers 503;
 gone the rows go in one transaction, so nothing is left pointing at a deleted object.
 """
 
-import uuid
-
 from sqlalchemy import delete, select
 
 from webapp.extensions import db
-from webapp.models import BulkJob, BulkJobImage, PhotoSession, S3Image, User, VirtualImage
+from webapp.models import BulkJob, PhotoSession, S3Image, User
 from webapp.services import bulk_jobs, job_counters, photos
 from webapp.storage import get_storage
 
@@ -20,8 +18,8 @@ def delete_photo(viewer: User, session_id: str) -> None:
     """Delete one photo the viewer owns (or any, for an admin); its job's counters follow."""
     session = photos.find_session(viewer, session_id)
     get_storage().delete_prefix(session.prefix)
-    image_id = db.session.scalar(select(VirtualImage.id).where(VirtualImage.session_id == session.session_id))
-    job_id = bulk_jobs.job_of(image_id) if image_id else None
+    entry = session.virtual_image and session.virtual_image.job_entry
+    job_id = entry.job_id if entry else None
     # The database cascades to its objects' rows, its virtual image, mapping row and reviews.
     db.session.execute(delete(PhotoSession).where(PhotoSession.session_id == session.session_id))
     if job_id:
@@ -32,7 +30,7 @@ def delete_photo(viewer: User, session_id: str) -> None:
 def delete_job(viewer: User, job_id: str) -> None:
     """Delete a job, every photo of it and its job files."""
     job = bulk_jobs.find_job(viewer, job_id)
-    sessions = _sessions_of(job.id)
+    sessions = list(db.session.scalars(bulk_jobs.job_sessions(job.id)))
     keys = list(db.session.scalars(select(S3Image.key).where(S3Image.session_id.in_(sessions))))
     storage = get_storage()
     storage.delete_keys(keys)
@@ -40,13 +38,3 @@ def delete_job(viewer: User, job_id: str) -> None:
     db.session.execute(delete(PhotoSession).where(PhotoSession.session_id.in_(sessions)))
     db.session.execute(delete(BulkJob).where(BulkJob.id == job.id))
     db.session.commit()
-
-
-def _sessions_of(job_id: uuid.UUID) -> list[uuid.UUID]:
-    return list(
-        db.session.scalars(
-            select(VirtualImage.session_id)
-            .join(BulkJobImage, BulkJobImage.virtual_image_id == VirtualImage.id)
-            .where(BulkJobImage.job_id == job_id)
-        )
-    )

@@ -8,10 +8,11 @@ an image handed to it and still pending; a callback for any other is refused (40
 
 import math
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp import signing
@@ -22,7 +23,7 @@ from webapp.models.types import utcnow
 from webapp.moderation import ModerationResult, providers
 from webapp.moderation.external import request_moderation
 from webapp.queue import enqueue_external_request, schedule_deadline_check
-from webapp.services import bulk_jobs, job_counters, notifications
+from webapp.services import verdicts
 from webapp.services.vendor_callbacks import (
     Callback,
     InvalidEvent,
@@ -32,7 +33,6 @@ from webapp.services.vendor_callbacks import (
 )
 from webapp.storage import get_storage
 
-SEVERITY = [ModerationStatus.APPROVED, ModerationStatus.FLAGGED, ModerationStatus.REJECTED]
 WEBHOOK_PATH = "/api/webhooks/moderation"
 WEBHOOK_ID_CHARS = WebhookEvent.webhook_id.type.length
 
@@ -92,8 +92,6 @@ def request_secret() -> str | None:
 
 def deadline_passed(virtual_image_id: uuid.UUID) -> None:
     """At the deadline, an image the service has not answered ends `error` (fail closed)."""
-    from webapp.services.moderation import record_error
-
     image = db.session.get(VirtualImage, virtual_image_id)
     if (
         image is None
@@ -106,7 +104,7 @@ def deadline_passed(virtual_image_id: uuid.UUID) -> None:
         # RQ's scheduler keeps whole seconds, so this check can come a moment early: look again.
         schedule_deadline_check(image.id, math.ceil(remaining))
         return
-    record_error(image.id, f"The moderation service did not answer within {_duration(image)}.")
+    verdicts.record_error(image.id, f"The moderation service did not answer within {_duration(image)}.")
 
 
 def _duration(image: VirtualImage) -> str:
@@ -152,12 +150,9 @@ def _apply(verified: signing.Verified, callback: Callback) -> dict:
         # The claim is undone too: a refused callback changes nothing, and its replay is judged anew.
         db.session.rollback()
         raise NotAwaitingVendor(refusal)
-    job_id = None
     if result == "applied":
-        job_id = _set_verdict(image, verified, callback)
+        _set_verdict(image, verified, callback)
     db.session.commit()
-    if job_id:
-        notifications.job_maybe_finished(job_id)
     return {
         "status": result,
         "webhook_id": verified.webhook_id,
@@ -172,7 +167,7 @@ def _refusal(image: VirtualImage) -> str | None:
     carries its job's provider) and is still `pending`: not an image another provider moderates, nor
     one decided already, by the service, a person or its deadline.
     """
-    if image.provider != providers.EXTERNAL:
+    if providers.get(image.provider).kind is not providers.Kind.LATER:
         return f"This image is moderated by {image.provider}, not by the moderation service."
     if image.external_requested_at is None:
         return "This image has not been sent to the moderation service yet."
@@ -207,34 +202,15 @@ def _record(verified: signing.Verified, image_id: uuid.UUID, event: dict, result
     return db.session.execute(statement).scalar() is not None
 
 
-def _set_verdict(image: VirtualImage, verified: signing.Verified, callback: Callback) -> uuid.UUID | None:
-    """Apply the stricter of the service's verdict and our policy's; move the job's counters."""
-    labels, extra = callback.labels, callback.extra
-    policy_verdict = providers.policy().verdict(labels)
-    verdict = max(callback.verdict, policy_verdict, key=SEVERITY.index)
+def _set_verdict(image: VirtualImage, verified: signing.Verified, callback: Callback) -> None:
+    """Write the stricter of the service's verdict and our policy's over its labels."""
+    extra = callback.extra
     model_version = extra.get("model_version") or extra.get("provider") or "external"
     result = ModerationResult(
-        labels, model_version, "external", {"ExternalVerdict": callback.verdict.value, **extra}
+        callback.labels, model_version, "external", {"ExternalVerdict": callback.verdict.value, **extra}
     )
-    before = image.moderation_status
-    db.session.execute(
-        update(VirtualImage)
-        .where(VirtualImage.id == image.id)
-        .values(
-            moderation_status=verdict,
-            is_nsfw=verdict != ModerationStatus.APPROVED,
-            rekognition_data=result.answer,
-            model_version=model_version,
-            source="external",
-            moderation_error=None,
-            external_event_at=verified.sent_at,
-            updated_at=utcnow(),
-        )
-    )
-    job_id = bulk_jobs.job_of(image.id)
-    if job_id:
-        job_counters.count_change(job_id, before, verdict)
-    return job_id
+    outcome = verdicts.judged(result, providers.policy(), floor=callback.verdict)
+    verdicts.record({image.id: replace(outcome, event_at=verified.sent_at)})
 
 
 def _aware(moment: datetime) -> datetime:

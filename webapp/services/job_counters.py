@@ -1,11 +1,14 @@
-"""A bulk job's counters: how many of its images are pending, approved, flagged, rejected, failed.
+"""A bulk job's counters: how many of its images are pending, approved, flagged, rejected, failed,
+and how many of its photos are processed.
 
-They change only in single UPDATE statements that add to the stored values, so concurrent workers
-never lose an increment, and the job reaches its terminal status in the same statement that
-leaves it with no image pending and every photo processed.
+They change in single UPDATE statements relative to the stored values, so concurrent workers never
+lose an increment, and the job reaches its terminal status in the same statement that leaves it
+with no image pending and every photo processed. Only a deletion sets them afresh, counted from
+the job's images.
 """
 
 import uuid
+from collections import Counter
 from collections.abc import Mapping
 
 from sqlalchemy import and_, case, cast, func, literal, select, update
@@ -30,19 +33,24 @@ def status_value(value: JobStatus):
     return cast(literal(value.value), BulkJob.__table__.c.status.type)
 
 
-def count_outcomes(job_id: uuid.UUID, outcomes: Mapping[ModerationStatus, int], processed: int = 0) -> None:
-    """Move decided images out of `pending` into their counters, and count processed photos; the job
-    ends in the statement that leaves it with no image pending and every photo processed.
+def move(
+    job_id: uuid.UUID, moves: Mapping[tuple[ModerationStatus, ModerationStatus], int], processed: int = 0
+) -> None:
+    """Move images between counters (each move is `(before, after)`: pending to a verdict, or a
+    person changing one), and count processed photos; a running job ends in the statement that
+    leaves it with no image pending and every photo processed. An ended job keeps its status.
 
     The caller commits. One statement, so concurrent workers cannot lose an update.
     """
-    decided = sum(outcomes.values())
+    delta: Counter[ModerationStatus] = Counter()
+    for (before, after), count in moves.items():
+        delta[after] += count
+        delta[before] -= count
     increments = {
-        counter: getattr(BulkJob, counter) + outcomes.get(status, 0)
-        for status, counter in OUTCOME_COUNTERS.items()
+        counter: getattr(BulkJob, counter) + delta[status] for status, counter in OUTCOME_COUNTERS.items()
     }
-    remaining = BulkJob.pending - decided
-    any_failed = (BulkJob.failed + outcomes.get(ModerationStatus.ERROR, 0) + BulkJob.refused) > 0
+    remaining = BulkJob.pending + delta[ModerationStatus.PENDING]
+    any_failed = (BulkJob.failed + delta[ModerationStatus.ERROR] + BulkJob.refused) > 0
     running = BulkJob.status.in_(RUNNING)
     finished = and_(running, remaining <= 0, BulkJob.processed + processed >= BulkJob.total)
     db.session.execute(
@@ -53,6 +61,8 @@ def count_outcomes(job_id: uuid.UUID, outcomes: Mapping[ModerationStatus, int], 
             pending=remaining,
             processed=BulkJob.processed + processed,
             status=case(
+                # Only a job whose provider failed carries an error (bulk_moderation.fail_pending).
+                (and_(finished, BulkJob.error.is_not(None)), status_value(JobStatus.FAILED)),
                 (and_(finished, any_failed), status_value(JobStatus.COMPLETED_WITH_ERRORS)),
                 (finished, status_value(JobStatus.COMPLETED)),
                 (running, status_value(JobStatus.PROCESSING)),
@@ -60,24 +70,6 @@ def count_outcomes(job_id: uuid.UUID, outcomes: Mapping[ModerationStatus, int], 
             ),
             completed_at=case((finished, utcnow()), else_=BulkJob.completed_at),
         )
-    )
-
-
-def count_change(job_id: uuid.UUID, before: ModerationStatus, after: ModerationStatus) -> None:
-    """An image's verdict changed (a person, a late callback): move it between counters (caller commits).
-
-    A job that already ended keeps its status; only its counts follow the image.
-    """
-    if before == after:
-        return
-    if before == ModerationStatus.PENDING:
-        count_outcomes(job_id, {after: 1})
-        return
-    moved_out, moved_in = OUTCOME_COUNTERS[before], OUTCOME_COUNTERS[after]
-    db.session.execute(
-        update(BulkJob)
-        .where(BulkJob.id == job_id)
-        .values({moved_out: getattr(BulkJob, moved_out) - 1, moved_in: getattr(BulkJob, moved_in) + 1})
     )
 
 
@@ -101,7 +93,8 @@ def count_reopened(job_id: uuid.UUID, was_processed: bool, before: ModerationSta
 
 
 def recount(job_id: uuid.UUID) -> None:
-    """Counters from the job's images as they are now (after a deletion), in one grouped query."""
+    """Counters from the job's images as they are now (after a deletion): the verdicts in one grouped
+    query, the processed photos in another."""
     job = db.session.get(BulkJob, job_id)
     statuses = dict(
         db.session.execute(
@@ -127,6 +120,6 @@ def recount(job_id: uuid.UUID) -> None:
 
 def count_processed(job_id: uuid.UUID) -> BulkJob:
     """One more photo of the job went through the pipeline; returns the job as it now stands."""
-    count_outcomes(job_id, {}, processed=1)
+    move(job_id, {}, processed=1)
     db.session.commit()
     return db.session.get(BulkJob, job_id, populate_existing=True)

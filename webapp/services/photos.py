@@ -1,17 +1,17 @@
-"""Reading photos: owner-checked lookups, listings and the API's description of a session."""
+"""Reading photos: owner-checked lookups (and by a link's key), listings, short-lived image URLs."""
 
 import functools
 import time
 import uuid
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from webapp.errors import NotFound, parse_id
 from webapp.extensions import db
-from webapp.models import PhotoSession, S3Image, User, VirtualImage
+from webapp.models import PhotoSession, S3Image, User
 from webapp.storage import Storage, get_storage
 
 
@@ -36,7 +36,8 @@ def visible_sessions(viewer: User):
 def find_session(viewer: User, session_id: str | uuid.UUID) -> PhotoSession:
     """The session, if it exists and `viewer` may see it; NotFound otherwise (never 'not yours')."""
     query = visible_sessions(viewer).where(PhotoSession.session_id == parse_id(session_id))
-    session = db.session.scalar(query.options(selectinload(PhotoSession.images)))
+    loaded = (selectinload(PhotoSession.images), selectinload(PhotoSession.virtual_image))
+    session = db.session.scalar(query.options(*loaded))
     if session is None:
         raise NotFound()
     return session
@@ -53,23 +54,12 @@ def list_sessions(viewer: User, page: int = 1, per_page: int = 24) -> PhotoPage:
     total = db.session.scalar(select(func.count()).select_from(visible_sessions(viewer).subquery()))
     query = (
         visible_sessions(viewer)
-        .options(selectinload(PhotoSession.images))
+        .options(selectinload(PhotoSession.images), selectinload(PhotoSession.virtual_image))
         .order_by(PhotoSession.created_at.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
     return PhotoPage(list(db.session.scalars(query)), page, per_page, total)
-
-
-def virtual_image_of(session: PhotoSession) -> VirtualImage | None:
-    return db.session.scalar(select(VirtualImage).where(VirtualImage.session_id == session.session_id))
-
-
-def virtual_images_of(sessions: list[PhotoSession]) -> dict[uuid.UUID, VirtualImage]:
-    """The virtual image of each session, by session id, in one query."""
-    ids = [session.session_id for session in sessions]
-    rows = db.session.scalars(select(VirtualImage).where(VirtualImage.session_id.in_(ids)))
-    return {row.session_id: row for row in rows}
 
 
 def image_url(image: S3Image) -> str:
@@ -81,12 +71,14 @@ def image_url(image: S3Image) -> str:
     """
     expires = current_app.config["IMAGE_URL_EXPIRES"]
     window = int(time.time() // max(expires // 2, 1))
-    return _signed_url(get_storage(), image.key, expires, window)
+    # Links this app serves itself (local disk) point at the address the page was asked for.
+    base_url = request.url_root.rstrip("/")
+    return _signed_url(get_storage(), image.key, expires, window, base_url)
 
 
 @functools.lru_cache(maxsize=16384)
-def _signed_url(storage: Storage, key: str, expires: int, window: int) -> str:
-    return storage.url(key, expires)
+def _signed_url(storage: Storage, key: str, expires: int, window: int, base_url: str) -> str:
+    return storage.url(key, expires, base_url)
 
 
 def iso(moment) -> str | None:

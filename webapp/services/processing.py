@@ -14,10 +14,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp.extensions import db
 from webapp.imaging import Derivatives, InvalidImage, RenderSettings, Rendition, make_derivatives
-from webapp.models import ImageKind, ModerationStatus, PhotoSession, S3Image, SessionStatus, VirtualImage
+from webapp.models import ImageKind, PhotoSession, S3Image, SessionStatus, VirtualImage
 from webapp.models.types import utcnow
-from webapp.moderation.providers import JOB_LEVEL_PROVIDERS
-from webapp.services import bulk_jobs, bulk_moderation, job_counters, moderation, notifications
+from webapp.moderation import providers
+from webapp.services import (
+    bulk_moderation,
+    job_counters,
+    notifications,
+    photo_moderation,
+    verdicts,
+)
 from webapp.storage import ObjectMissing, get_storage
 
 log = logging.getLogger(__name__)
@@ -48,8 +54,8 @@ def process_session(session_id: uuid.UUID) -> None:
         # The photo itself can never be processed; anything else raised here is retried.
         return fail_session(session_id, f"The photo could not be processed: {exc.message}")
     _store_derivatives(session, derivatives)
-    moderation.moderate_photo(session, derivatives.pixels)
-    _complete(session_id)
+    photo_moderation.moderate_photo(session, derivatives.pixels)
+    _complete(session)
 
 
 def render_settings() -> RenderSettings:
@@ -73,9 +79,9 @@ def _store_derivatives(session: PhotoSession, derivatives: Derivatives) -> None:
     db.session.commit()
 
 
-def _complete(session_id: uuid.UUID) -> None:
-    if _end(session_id, SessionStatus.COMPLETED, None):
-        _count_in_job(session_id)
+def _complete(session: PhotoSession) -> None:
+    if _end(session.session_id, SessionStatus.COMPLETED, None):
+        _count_in_job(session.virtual_image)
 
 
 def _start(session_id: uuid.UUID) -> bool:
@@ -134,10 +140,10 @@ def fail_session(session_id: uuid.UUID, reason: str) -> None:
     if not _end(session_id, SessionStatus.FAILED, reason):
         return
     log.warning("photo failed: %s", reason, extra={"session_id": str(session_id)})
-    virtual_image_id = _virtual_image_id(session_id)
-    if virtual_image_id:
-        moderation.record_error(virtual_image_id, f"Not moderated: {reason}")
-    _count_in_job(session_id)
+    virtual_image = db.session.get(PhotoSession, session_id).virtual_image
+    if virtual_image:
+        verdicts.record_error(virtual_image.id, f"Not moderated: {reason}")
+    _count_in_job(virtual_image)
 
 
 def give_up(session_id: uuid.UUID, reason: str) -> None:
@@ -148,10 +154,9 @@ def give_up(session_id: uuid.UUID, reason: str) -> None:
         return
     if session.processed_image_id is None:
         return fail_session(session_id, reason)
-    virtual_image_id = _virtual_image_id(session_id)
-    if virtual_image_id:
-        moderation.record_error(virtual_image_id, reason)
-    _complete(session_id)
+    if session.virtual_image:
+        verdicts.record_error(session.virtual_image.id, reason)
+    _complete(session)
 
 
 def reopen(session_id: uuid.UUID) -> bool:
@@ -164,32 +169,20 @@ def reopen(session_id: uuid.UUID) -> bool:
         .where(PhotoSession.session_id == session_id, PhotoSession.status == SessionStatus.FAILED)
         .values(status=SessionStatus.PENDING, error=None, completed_at=None, updated_at=utcnow())
     ).rowcount
-    image = db.session.scalar(select(VirtualImage).where(VirtualImage.session_id == session_id))
-    before = None
-    if image is not None and image.moderation_status == ModerationStatus.ERROR and image.reviewed_at is None:
-        before, image.moderation_status, image.moderation_error = (
-            image.moderation_status,
-            ModerationStatus.PENDING,
-            None,
-        )
-    job_id = image and bulk_jobs.job_of(image.id)
-    if job_id and (reopened or before):
-        job_counters.count_reopened(job_id, bool(reopened), before)
-    db.session.commit()
-    return bool(reopened or before)
+    image = db.session.get(PhotoSession, session_id).virtual_image
+    if image is None:
+        db.session.commit()
+        return bool(reopened)
+    return verdicts.reopen(image, bool(reopened))
 
 
-def _virtual_image_id(session_id: uuid.UUID) -> uuid.UUID | None:
-    return db.session.scalar(select(VirtualImage.id).where(VirtualImage.session_id == session_id))
-
-
-def _count_in_job(session_id: uuid.UUID) -> None:
+def _count_in_job(virtual_image: VirtualImage | None) -> None:
     """Count the photo as processed in its job; a job-level provider starts once all are."""
-    virtual_image_id = _virtual_image_id(session_id)
-    job_id = virtual_image_id and bulk_jobs.job_of(virtual_image_id)
-    if not job_id:
+    if virtual_image is None or virtual_image.job_entry is None:
         return
+    job_id = virtual_image.job_entry.job_id
     job = job_counters.count_processed(job_id)
-    if job.provider in JOB_LEVEL_PROVIDERS and job.processed == job.total and not job.status.is_terminal:
+    per_job = providers.get(job.provider).kind is providers.Kind.PER_JOB
+    if per_job and job.processed == job.total and not job.status.is_terminal:
         bulk_moderation.start(job.id)
     notifications.job_maybe_finished(job_id)

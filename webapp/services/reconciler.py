@@ -29,7 +29,7 @@ from webapp.models import (
 from webapp.models import JobStatus as BulkJobStatus
 from webapp.models.bulk_jobs import TERMINAL_JOB_STATUSES
 from webapp.models.types import utcnow
-from webapp.moderation.providers import EXTERNAL, REKOGNITION_BULK
+from webapp.moderation import providers
 from webapp.queue import (
     enqueue_external_request,
     enqueue_notification,
@@ -138,7 +138,7 @@ def _photos(cutoff) -> list[uuid.UUID]:
 def _external_requests(cutoff) -> list[uuid.UUID]:
     """Images handed to the external service whose sending job was lost before its deadline."""
     query = select(VirtualImage.id).where(
-        VirtualImage.provider == EXTERNAL,
+        VirtualImage.provider.in_(providers.names_of(providers.Kind.LATER)),
         VirtualImage.moderation_status == ModerationStatus.PENDING,
         VirtualImage.external_requested_at < cutoff,
         VirtualImage.external_deadline_at > utcnow(),
@@ -156,7 +156,7 @@ def _external_requests(cutoff) -> list[uuid.UUID]:
 def _external_deadlines() -> list[uuid.UUID]:
     """Images past their deadline whose deadline check was lost: they end `error` now."""
     query = select(VirtualImage.id).where(
-        VirtualImage.provider == EXTERNAL,
+        VirtualImage.provider.in_(providers.names_of(providers.Kind.LATER)),
         VirtualImage.moderation_status == ModerationStatus.PENDING,
         VirtualImage.external_deadline_at < utcnow() - timedelta(seconds=5),
     )
@@ -169,7 +169,7 @@ def _external_deadlines() -> list[uuid.UUID]:
 def _bulk_analyses(cutoff) -> list[uuid.UUID]:
     """Bulk jobs whose photos are all processed but whose analysis is neither started nor polled."""
     query = select(BulkJob.id).where(
-        BulkJob.provider == REKOGNITION_BULK,
+        BulkJob.provider.in_(providers.names_of(providers.Kind.PER_JOB)),
         BulkJob.status.in_([BulkJobStatus.QUEUED, BulkJobStatus.PROCESSING]),
         BulkJob.processed >= BulkJob.total,
         BulkJob.updated_at < cutoff,

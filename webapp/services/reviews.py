@@ -8,8 +8,7 @@ from sqlalchemy import case, func, select
 from webapp.errors import AppError, NotFound
 from webapp.extensions import db
 from webapp.models import ModerationReview, ModerationStatus, PhotoSession, User, VirtualImage
-from webapp.models.types import utcnow
-from webapp.services import bulk_jobs, job_counters, notifications
+from webapp.services import verdicts
 
 REVIEWABLE = (ModerationStatus.FLAGGED, ModerationStatus.ERROR)
 DECISIONS = {"approved": ModerationStatus.APPROVED, "rejected": ModerationStatus.REJECTED}
@@ -58,32 +57,22 @@ def decide_many(
         raise InvalidVerdict()
     images = _locked(ids)
     note = (note or "").strip()[:2000] or None
-    decided = [_apply(reviewer, image, after, note) for image in images]
-    db.session.commit()
-    for job_id in {job_id for _, job_id in decided if job_id}:
-        notifications.job_maybe_finished(job_id)
-    return [review for review, _ in decided]
+    # The audit rows first: they keep each image's verdict before the decision.
+    reviews = [_review(reviewer, image, after, note) for image in images]
+    db.session.add_all(reviews)
+    verdicts.overrule(images, verdicts.Outcome(after, reviewer=reviewer))
+    return reviews
 
 
-def _apply(reviewer: User, image: VirtualImage, after: ModerationStatus, note: str | None):
-    before = image.moderation_status
-    image.moderation_status = after
-    image.is_nsfw = after == ModerationStatus.REJECTED
-    image.reviewed_by_id, image.reviewed_at = reviewer.id, utcnow()
-    image.source = "manual"
-    review = ModerationReview(
+def _review(reviewer: User, image: VirtualImage, after: ModerationStatus, note: str | None):
+    return ModerationReview(
         virtual_image_id=image.id,
         reviewer_id=reviewer.id,
         reviewer_email=reviewer.email,
-        verdict_before=before.value,
+        verdict_before=image.moderation_status.value,
         verdict_after=after.value,
         note=note,
     )
-    db.session.add(review)
-    job_id = bulk_jobs.job_of(image.id)
-    if job_id:
-        job_counters.count_change(job_id, before, after)
-    return review, job_id
 
 
 def reviews_of(virtual_image_id: uuid.UUID) -> list[ModerationReview]:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp.errors import AppError, FileTooLarge, ServiceUnavailable
 from webapp.extensions import db
-from webapp.imaging import ImageInfo, InvalidImage, UploadLimits, decode_budget, inspect_upload
+from webapp.imaging import ImageInfo, UploadLimits, decode_budget, inspect_upload
 from webapp.models import BulkJob, ImageKind, PhotoSession, S3Image, User, VirtualImage
 from webapp.queue import enqueue_photo_processing
 from webapp.services import bulk_jobs
@@ -163,7 +163,7 @@ class BatchFile:
 class Refusal:
     filename: str
     upload_order: int
-    error: AppError | InvalidImage
+    error: AppError
 
 
 @dataclass
@@ -184,7 +184,7 @@ def accept_batch(owner: User, job: BulkJob, files: list[BatchFile]) -> BatchResu
             result.accepted.append(
                 accept_photo(owner, file.stream, file.filename, Placement(job.provider, job, order))
             )
-        except (AppError, InvalidImage) as error:
+        except AppError as error:
             result.refused.append(Refusal(display_filename(file.filename), order, error))
     bulk_jobs.count_refused(job.id, len(result.refused))
     if (

@@ -4,9 +4,14 @@ Every object of a photo lives under `{session_id}/`; job files under `jobs/{job_
 The implementation is chosen by configuration: S3 when S3_BUCKET is set, else local disk.
 """
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from flask import Flask, current_app
+
+# Where this app serves the links of storage that has no URLs of its own (local disk).
+LINK_PATH = "/media"
 
 
 class StorageUnavailable(Exception):
@@ -15,6 +20,22 @@ class StorageUnavailable(Exception):
 
 class ObjectMissing(Exception):
     """No object is stored under the key."""
+
+
+class LinkNotValid(Exception):
+    """The link was not issued for this key, or has expired."""
+
+
+class NotServedHere(Exception):
+    """The backend's links go to the backend itself (S3's presigned URLs), never through this app."""
+
+
+@dataclass(frozen=True)
+class LinkedFile:
+    """What a link this app serves loads: the object's file, and the seconds the link has left."""
+
+    path: Path
+    lifetime: int
 
 
 class Storage(Protocol):
@@ -32,11 +53,21 @@ class Storage(Protocol):
     def delete_keys(self, keys: list[str]) -> None:
         """Delete these objects (missing ones are fine)."""
 
-    def url(self, key: str, expires: int) -> str:
-        """A URL the browser can load the object from, valid for `expires` seconds."""
+    def url(self, key: str, expires: int, base_url: str = "") -> str:
+        """A URL the browser can load the object from, valid for `expires` seconds.
+
+        Links this app serves itself start with `base_url`, the app's own address (no trailing slash).
+        """
 
     def shared_url(self, key: str, expires: int, base_url: str) -> str:
         """A URL another service can load the object from without logging in, for `expires` seconds."""
+
+    def linked_file(self, key: str, token: str) -> LinkedFile:
+        """What a link to `key` signed with `token` loads.
+
+        LinkNotValid for a forged or expired link, ObjectMissing when the object is gone,
+        NotServedHere when the backend's links never come to this app.
+        """
 
     def ping(self) -> None:
         """Raise StorageUnavailable unless the backend answers."""
@@ -55,7 +86,7 @@ def init_storage(app: Flask) -> None:
     else:
         from webapp.storage.local import LocalStorage
 
-        storage = LocalStorage(app.config["STORAGE_DIR"])
+        storage = LocalStorage(app.config["STORAGE_DIR"], app.config["SECRET_KEY"], LINK_PATH)
     app.extensions["photogate.storage"] = storage
 
 

@@ -6,11 +6,11 @@ import tempfile
 import time
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import quote
 
-from flask import current_app, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from webapp.storage import ObjectMissing, StorageUnavailable
+from webapp.storage import LinkedFile, LinkNotValid, ObjectMissing, StorageUnavailable
 
 # Image links are capabilities, as S3 presigned URLs are: the signed key and expiry alone let
 # whoever holds the link load that one object, with no login, until it expires.
@@ -20,9 +20,12 @@ SIGNING_SALT = "photogate.media"
 class LocalStorage:
     bucket = "local"
 
-    def __init__(self, root: str):
+    def __init__(self, root: str, secret_key: str, link_path: str):
+        """Objects under the folder `root`; links to them under `link_path`, signed with `secret_key`."""
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
+        self.link_path = link_path.rstrip("/")
+        self.signer = URLSafeSerializer(secret_key, salt=SIGNING_SALT)
 
     def path(self, key: str) -> Path:
         """The file behind `key`; refuses keys that would leave the storage root."""
@@ -57,31 +60,26 @@ class LocalStorage:
         for key in keys:
             self.path(key).unlink(missing_ok=True)
 
-    def url(self, key: str, expires: int) -> str:
-        return url_for("media.serve", key=key, token=_link_token(key, expires), _external=True)
+    def url(self, key: str, expires: int, base_url: str = "") -> str:
+        token = self.signer.dumps([key, int(time.time()) + expires])
+        return f"{base_url}{self.link_path}/{quote(key)}?token={token}"
 
     def shared_url(self, key: str, expires: int, base_url: str) -> str:
-        return f"{base_url}/media/{key}?token={_link_token(key, expires)}"
+        return self.url(key, expires, base_url)
+
+    def linked_file(self, key: str, token: str) -> LinkedFile:
+        try:
+            signed_key, expires_at = self.signer.loads(token)
+            lifetime = int(expires_at - time.time())
+        except (BadSignature, ValueError, TypeError) as exc:
+            raise LinkNotValid(key) from exc
+        if signed_key != key or lifetime < 0:
+            raise LinkNotValid(key)
+        path = self.path(key)
+        if not path.is_file():
+            raise ObjectMissing(key)
+        return LinkedFile(path, lifetime)
 
     def ping(self) -> None:
         if not os.access(self.root, os.W_OK):
             raise StorageUnavailable(f"{self.root} is not writable")
-
-
-def _media_signer() -> URLSafeSerializer:
-    """Signs local-disk image links (the key and an expiry time) so they work only for a short time."""
-    return URLSafeSerializer(current_app.secret_key, salt=SIGNING_SALT)
-
-
-def _link_token(key: str, expires: int) -> str:
-    return _media_signer().dumps([key, int(time.time()) + expires])
-
-
-def link_lifetime(key: str, token: str) -> int | None:
-    """Seconds the link `token` for `key` stays valid; None if it was not issued for `key` or expired."""
-    try:
-        signed_key, expires_at = _media_signer().loads(token)
-        remaining = int(expires_at - time.time())
-    except (BadSignature, ValueError, TypeError):
-        return None
-    return remaining if signed_key == key and remaining >= 0 else None

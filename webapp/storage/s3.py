@@ -8,7 +8,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from webapp.storage import ObjectMissing, StorageUnavailable
+from webapp.storage import LinkedFile, NotServedHere, ObjectMissing, StorageUnavailable
 
 # botocore waits 60 s to connect and retries 5 times by default: an unreachable endpoint would
 # hang an upload for minutes. Fail within seconds and let the caller answer 503 or retry the job.
@@ -58,13 +58,17 @@ class S3Storage:
                 batch = [{"Key": key} for key in keys[start : start + DELETE_BATCH]]
                 self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
 
-    def url(self, key: str, expires: int) -> str:
+    def url(self, key: str, expires: int, base_url: str = "") -> str:
+        # Presigned links go to S3, so this app's address has no part in them.
         # The browser may keep the response no longer than the link lives, and only for itself.
         params = {"Bucket": self.bucket, "Key": key, "ResponseCacheControl": f"private, max-age={expires}"}
         return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
 
     def shared_url(self, key: str, expires: int, base_url: str) -> str:
         return self.url(key, expires)
+
+    def linked_file(self, key: str, token: str) -> LinkedFile:
+        raise NotServedHere(key)
 
     def ping(self) -> None:
         with _unavailable_on_error():

@@ -9,9 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from webapp import rate_limits
 from webapp.errors import AppError, ServiceUnavailable
-from webapp.imaging import InvalidImage
 from webapp.rate_limits import TooManyRequests
-from webapp.services.moderation import top_labels
 from webapp.services.photos import image_url, iso
 from webapp.storage import StorageUnavailable
 
@@ -50,13 +48,12 @@ def register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(module.blueprint)
     app.register_error_handler(AppError, _app_error)
-    app.register_error_handler(InvalidImage, _app_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(RateLimitExceeded, _rate_limited)
     app.register_error_handler(HTTPException, _http_error)
     for outage in (OperationalError, RedisError, StorageUnavailable):
         app.register_error_handler(outage, _backend_down)
-    app.jinja_env.globals.update(image_url=image_url, iso=iso, top_labels=top_labels)
+    app.jinja_env.globals.update(image_url=image_url, iso=iso)
 
 
 def error_response(code: str, message: str, status: int, retry_after: int | None = None) -> Response:
@@ -73,7 +70,7 @@ def error_response(code: str, message: str, status: int, retry_after: int | None
     return response
 
 
-def _app_error(error: AppError | InvalidImage) -> Response:
+def _app_error(error: AppError) -> Response:
     return error_response(error.code, error.message, error.status, getattr(error, "retry_after", None))
 
 

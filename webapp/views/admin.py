@@ -4,7 +4,9 @@ from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
 
 from webapp.auth import admin_pages_only
-from webapp.services import bulk_jobs, queues
+from webapp.services import bulk_jobs
+from webapp.services.queue_admin import requeues
+from webapp.services.queue_admin.overview import overview
 from webapp.views.fragments import render_page_or_fragment
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -22,21 +24,21 @@ def queues_page():
 @blueprint.post("/queues/failed/<job_id>/requeue")
 def requeue_job(job_id: str):
     """Put one failed job back on its queue; answers the page's fragment saying so."""
-    return _queues_page(_requeued(queues.requeue(job_id)))
+    return _queues_page(_requeued(requeues.requeue(job_id)))
 
 
 @blueprint.post("/queues/failed/requeue-group")
 def requeue_group():
     """Requeue every failed job of one group (exception type and first line of its message)."""
     form = request.form
-    return _queues_page(_requeued(queues.requeue_group(form.get("type", ""), form.get("message", ""))))
+    return _queues_page(_requeued(requeues.requeue_group(form.get("type", ""), form.get("message", ""))))
 
 
 @blueprint.post("/queues/failed/requeue-all")
 def requeue_all():
     """Requeue the failed jobs of every queue."""
-    requeued = queues.requeue_all()
-    more = " Press again for the rest." if requeued == queues.REQUEUE_LIMIT else ""
+    requeued = requeues.requeue_all()
+    more = " Press again for the rest." if requeued == requeues.REQUEUE_LIMIT else ""
     return _queues_page(_requeued(requeued) + more)
 
 
@@ -58,7 +60,7 @@ def cancel_job(job_id: str):
 
 def _queues_page(message: str | None = None):
     return render_page_or_fragment(
-        "pages/admin_queues.html", "partials/admin_queues.html", overview=queues.overview(), message=message
+        "pages/admin_queues.html", "partials/admin_queues.html", overview=overview(), message=message
     )
 
 

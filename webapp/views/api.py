@@ -39,9 +39,8 @@ def upload_photo():
 def list_photos():
     """The caller's photos, newest first (`page`, `per_page`)."""
     page = photos.list_sessions(current_user, int_arg("page", 1), int_arg("per_page", 50, MAX_PER_PAGE))
-    images = photos.virtual_images_of(page.sessions)
     return jsonify(
-        photos=[describe_session(session, images.get(session.session_id)) for session in page.sessions],
+        photos=[describe_session(session) for session in page.sessions],
         page=page.page,
         per_page=page.per_page,
         total=page.total,
@@ -53,7 +52,7 @@ def list_photos():
 def get_photo(session_id: str):
     """One photo's status, stored images (with short-lived URLs) and moderation."""
     session = photos.find_session(current_user, session_id)
-    return jsonify(describe_session(session, photos.virtual_image_of(session)))
+    return jsonify(describe_session(session))
 
 
 @blueprint.delete("/photos/<session_id>")

@@ -63,7 +63,7 @@ def _describe_row(mapping, virtual_image, session) -> dict:
         "processing_status": session.status.value,
         "moderation_status": virtual_image.moderation_status.value,
         "is_nsfw": virtual_image.is_nsfw,
-        "labels": (virtual_image.rekognition_data or {}).get("ModerationLabels", []),
+        "labels": virtual_image.labels,
         "model_version": virtual_image.model_version,
         "error": virtual_image.moderation_error or session.error,
     }
@@ -85,18 +85,17 @@ def describe_image(image: S3Image) -> dict:
 def describe_moderation(virtual_image: VirtualImage | None) -> dict | None:
     if virtual_image is None:
         return None
-    data = virtual_image.rekognition_data or {}
     return {
         "virtual_image_id": str(virtual_image.id),
         "status": virtual_image.moderation_status.value,
         "is_nsfw": virtual_image.is_nsfw,
-        "labels": data.get("ModerationLabels", []),
+        "labels": virtual_image.labels,
         "model_version": virtual_image.model_version,
         "source": virtual_image.source,
     }
 
 
-def describe_session(session: PhotoSession, virtual_image: VirtualImage | None) -> dict:
+def describe_session(session: PhotoSession) -> dict:
     """The API's view of a photo (API.md, GET /api/photos/<session_id>)."""
     return {
         "session_id": str(session.session_id),
@@ -107,7 +106,7 @@ def describe_session(session: PhotoSession, virtual_image: VirtualImage | None) 
         "created_at": iso(session.created_at),
         "completed_at": iso(session.completed_at),
         "images": [describe_image(image) for image in session.images],
-        "moderation": describe_moderation(virtual_image),
+        "moderation": describe_moderation(session.virtual_image),
     }
 
 

@@ -4,7 +4,6 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_login import current_user, login_required
 
 from webapp.errors import AppError, MissingFile
-from webapp.imaging import InvalidImage
 from webapp.moderation.providers import choose_provider
 from webapp.rate_limits import limit_uploads
 from webapp.services import photos, reviews, uploads
@@ -40,7 +39,7 @@ def upload_file():
             raise MissingFile()
         placement = uploads.Placement(choose_provider(None))
         accepted = uploads.accept_photo(current_user, upload.stream, upload.filename, placement)
-    except (AppError, InvalidImage) as error:
+    except AppError as error:
         filename = uploads.display_filename(upload.filename if upload else None)
         html = render_template("partials/photo_card_refused.html", filename=filename, error=error)
         return html, error.status
@@ -53,9 +52,7 @@ def upload_file():
 def photo_list():
     """My photos, newest first."""
     page = photos.list_sessions(current_user, int_arg("page", 1))
-    return render_template(
-        "pages/photos.html", page=page, virtual_images=photos.virtual_images_of(page.sessions)
-    )
+    return render_template("pages/photos.html", page=page)
 
 
 @blueprint.get("/photos/<session_id>")
@@ -63,7 +60,7 @@ def photo_list():
 def photo(session_id: str):
     """A photo's gallery page: original and processed side by side, with both thumbnails."""
     session = photos.find_session(current_user, session_id)
-    virtual_image = photos.virtual_image_of(session)
+    virtual_image = session.virtual_image
     history = reviews.reviews_of(virtual_image.id) if virtual_image else []
     context = {"session": session, "virtual_image": virtual_image, "reviews": history}
     return render_page_or_fragment("pages/photo.html", "partials/photo_gallery.html", **context)
@@ -77,6 +74,4 @@ def photo_card(session_id: str):
 
 
 def _card(session) -> str:
-    return render_template(
-        "partials/photo_card.html", session=session, virtual_image=photos.virtual_image_of(session)
-    )
+    return render_template("partials/photo_card.html", session=session, virtual_image=session.virtual_image)

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from standardwebhooks.webhooks import Webhook
 
-from tests.factories import wait_for
+from tests.support.factories import wait_for
 
 
 @dataclass

@@ -1,0 +1,229 @@
+"""Every verdict is written here, and nowhere else.
+
+An outcome — a provider's result, a vendor's callback, an error, a cancel, a person's decision —
+is written to one or many images in one guarded UPDATE. A machine's outcome lands only on an image
+still `pending`, in the statement that checks it, so a result that arrives twice (a retried job, a
+replayed callback) is written and counted once; a person's decision lands whatever was there. The
+same call decides `is_nsfw`, moves the jobs' counters, and claims a job's notification when it ends.
+"""
+
+import json
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, text, update
+
+from webapp.extensions import db
+from webapp.models import BulkJobImage, ModerationStatus, User, VirtualImage
+from webapp.models.types import utcnow
+from webapp.moderation import ModerationResult, providers
+from webapp.moderation.policy import Policy
+from webapp.services import job_counters, notifications
+
+NSFW = frozenset({ModerationStatus.FLAGGED, ModerationStatus.REJECTED})
+SEVERITY = [ModerationStatus.APPROVED, ModerationStatus.FLAGGED, ModerationStatus.REJECTED]
+MANUAL = "manual"
+
+Move = tuple[ModerationStatus, ModerationStatus]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What decides an image: its new status and what comes with it."""
+
+    status: ModerationStatus
+    result: ModerationResult | None = None
+    error: str | None = None
+    reviewer: User | None = None
+    # A vendor callback's time of sending: a later callback may not be overtaken by an older one.
+    event_at: datetime | None = None
+
+    @property
+    def is_nsfw(self) -> bool | None:
+        """Decided here once: flagged or rejected is NSFW; an image with no verdict is unknown."""
+        if self.status in (ModerationStatus.PENDING, ModerationStatus.ERROR):
+            return None
+        return self.status in NSFW
+
+    def columns(self) -> dict:
+        """The virtual_images columns this outcome sets."""
+        values = {"moderation_status": self.status, "is_nsfw": self.is_nsfw, "updated_at": utcnow()}
+        if self.reviewer is None:
+            # A person's decision stands beside what the machine said (or why it could not).
+            values["moderation_error"] = self.error
+        if self.result is not None:
+            values |= {
+                "rekognition_data": self.result.answer,
+                "model_version": self.result.model_version,
+                "source": self.result.source,
+            }
+        if self.reviewer is not None:
+            values |= {"reviewed_by_id": self.reviewer.id, "reviewed_at": utcnow(), "source": MANUAL}
+        if self.event_at is not None:
+            values["external_event_at"] = self.event_at
+        return values
+
+
+def judged(
+    result: ModerationResult, policy: Policy, floor: ModerationStatus = ModerationStatus.APPROVED
+) -> Outcome:
+    """The outcome of a provider's result: the policy's verdict over its labels, never milder than
+    `floor` (a vendor's own verdict)."""
+    return Outcome(max(floor, policy.verdict(result.labels), key=SEVERITY.index), result)
+
+
+def failed(reason: str) -> Outcome:
+    """The image could not be moderated: `error`, never approved by default."""
+    return Outcome(ModerationStatus.ERROR, error=reason)
+
+
+def record_result(image_id: uuid.UUID, result: ModerationResult) -> ModerationStatus | None:
+    """A provider's answer for one image, through the policy; the verdict, or None if already decided."""
+    outcome = judged(result, providers.policy())
+    return outcome.status if record({image_id: outcome}) else None
+
+
+def record_error(image_id: uuid.UUID, reason: str) -> bool:
+    """The image could not be moderated; False if it had been decided already."""
+    return bool(record({image_id: failed(reason)}))
+
+
+def record(
+    outcomes: Mapping[uuid.UUID, Outcome], job_id: uuid.UUID | None = None
+) -> Counter[ModerationStatus]:
+    """A machine's outcomes, each written over its image only if that is still pending.
+
+    Returns how many of each status were written; the rest had been decided already. `job_id` says
+    every image is of that job — a bulk write, done set-based on PostgreSQL with no lookup per
+    image — and settles the job even if nothing was written (its last images may have been
+    decided before).
+    """
+    if job_id is not None and _set_based(outcomes):
+        written = _write_set_based(outcomes)
+        _settle({job_id: Counter({(ModerationStatus.PENDING, status): n for status, n in written.items()})})
+        return written
+    by_image = _write_each(outcomes)
+    moves = {image_id: (ModerationStatus.PENDING, status) for image_id, status in by_image.items()}
+    per_job = _per_job(moves)
+    if job_id is not None:
+        per_job.setdefault(job_id, Counter())
+    _settle(per_job)
+    return Counter(by_image.values())
+
+
+def overrule(images: list[VirtualImage], outcome: Outcome) -> None:
+    """A person's decision over images the caller has locked, whatever they said before."""
+    moves = {image.id: (image.moderation_status, outcome.status) for image in images}
+    db.session.execute(update(VirtualImage).where(VirtualImage.id.in_(moves)).values(outcome.columns()))
+    _settle(_per_job(moves))
+
+
+def reopen(image: VirtualImage, photo_reopened: bool) -> bool:
+    """An admin requeued the image's photo: an unreviewed `error` waits again, and the job's counters
+    follow (its photo counts as unprocessed again if it had failed). Commits; whether anything reopened.
+    """
+    before = None
+    if image.moderation_status == ModerationStatus.ERROR and image.reviewed_at is None:
+        db.session.execute(
+            update(VirtualImage)
+            .where(VirtualImage.id == image.id, VirtualImage.moderation_status == ModerationStatus.ERROR)
+            .values(Outcome(ModerationStatus.PENDING).columns())
+        )
+        before = ModerationStatus.ERROR
+    if image.job_entry and (photo_reopened or before):
+        job_counters.count_reopened(image.job_entry.job_id, photo_reopened, before)
+    db.session.commit()
+    return bool(photo_reopened or before)
+
+
+def _per_job(moves: Mapping[uuid.UUID, Move]) -> dict[uuid.UUID, Counter[Move]]:
+    """The moves of each job the images belong to (images of no job move no counter)."""
+    per_job: dict[uuid.UUID, Counter[Move]] = defaultdict(Counter)
+    if moves:
+        rows = db.session.execute(
+            select(BulkJobImage.virtual_image_id, BulkJobImage.job_id).where(
+                BulkJobImage.virtual_image_id.in_(list(moves))
+            )
+        )
+        for image_id, job_id in rows:
+            per_job[job_id][moves[image_id]] += 1
+    return per_job
+
+
+def _settle(per_job: Mapping[uuid.UUID, Counter[Move]]) -> None:
+    """Move each job's counters, commit, and claim the notification of every job that ended."""
+    for job_id, job_moves in per_job.items():
+        job_counters.move(job_id, job_moves)
+    db.session.commit()
+    for job_id in per_job:
+        notifications.job_maybe_finished(job_id)
+
+
+def _set_based(outcomes: Mapping[uuid.UUID, Outcome]) -> bool:
+    """Whether one UPDATE … FROM unnest(…) can write them: many machine outcomes, on PostgreSQL
+    (the embedded SQLite mode has no arrays to unnest; its batches are small)."""
+    plain = all(outcome.reviewer is None and outcome.event_at is None for outcome in outcomes.values())
+    return plain and len(outcomes) > 1 and db.engine.dialect.name == "postgresql"
+
+
+def _write_each(outcomes: Mapping[uuid.UUID, Outcome]) -> dict[uuid.UUID, ModerationStatus]:
+    """Write each outcome over its image if still pending, one statement each; the statuses written."""
+    return {
+        image_id: outcome.status
+        for image_id, outcome in outcomes.items()
+        if db.session.execute(
+            update(VirtualImage)
+            .where(VirtualImage.id == image_id, VirtualImage.moderation_status == ModerationStatus.PENDING)
+            .values(outcome.columns())
+        ).rowcount
+    }
+
+
+def _write_set_based(outcomes: Mapping[uuid.UUID, Outcome]) -> Counter[ModerationStatus]:
+    """Thousands of outcomes in one UPDATE … FROM unnest(…): one round trip instead of one per image."""
+    columns = [_row(image_id, outcome) for image_id, outcome in outcomes.items()]
+    ids, statuses, nsfw, data, versions, sources, errors = (
+        list(column) for column in zip(*columns, strict=True)
+    )
+    written = db.session.execute(
+        text(
+            """
+            UPDATE virtual_images AS v
+               SET moderation_status = CAST(r.status AS moderation_status), is_nsfw = r.is_nsfw,
+                   rekognition_data = CAST(r.data AS jsonb), model_version = r.model_version,
+                   source = r.source, moderation_error = r.error, updated_at = now()
+              FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), CAST(:nsfw AS boolean[]),
+                          CAST(:data AS text[]), CAST(:versions AS text[]), CAST(:sources AS text[]),
+                          CAST(:errors AS text[]))
+                   AS r(id, status, is_nsfw, data, model_version, source, error)
+             WHERE v.id = r.id AND v.moderation_status = 'pending'
+         RETURNING r.status
+            """
+        ),
+        {
+            "ids": ids,
+            "statuses": statuses,
+            "nsfw": nsfw,
+            "data": data,
+            "versions": versions,
+            "sources": sources,
+            "errors": errors,
+        },
+    )
+    return Counter(ModerationStatus(status) for status in written.scalars())
+
+
+def _row(image_id: uuid.UUID, outcome: Outcome) -> tuple:
+    result = outcome.result
+    return (
+        str(image_id),
+        outcome.status.value,
+        outcome.is_nsfw,
+        json.dumps(result.answer) if result else None,
+        result.model_version if result else None,
+        result.source if result else None,
+        outcome.error,
+    )
