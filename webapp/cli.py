@@ -79,6 +79,17 @@ def _existing_user(email: str):
     return user
 
 
+photos = AppGroup("photos", help="Maintain stored photos.")
+
+
+@photos.command("fingerprint")
+def fingerprint_photos() -> None:
+    """Compute the PDQ hash of every processed photo that has none (photos from before hashing)."""
+    from webapp.services.fingerprints import backfill
+
+    click.echo(f"Fingerprinted {backfill()} photo(s).")
+
+
 @click.command("reconcile")
 @with_appcontext
 def reconcile() -> None:
@@ -106,5 +117,6 @@ def up(host: str, port: int, worker_count: int) -> None:
 
 def register(app: Flask) -> None:
     app.cli.add_command(users)
+    app.cli.add_command(photos)
     app.cli.add_command(up)
     app.cli.add_command(reconcile)

@@ -14,6 +14,7 @@ from webapp.imaging.errors import (
     TooManyPixels,
     UnsupportedImage,
 )
+from webapp.imaging.fingerprint import Fingerprint, fingerprint
 from webapp.imaging.reading import FORMATS
 from webapp.imaging.validation import ImageInfo, UploadLimits, decode_budget, inspect_upload
 
@@ -22,6 +23,7 @@ __all__ = [
     "CorruptImage",
     "Derivatives",
     "EmptyFile",
+    "Fingerprint",
     "ImageInfo",
     "InvalidImage",
     "RenderSettings",
@@ -31,6 +33,7 @@ __all__ = [
     "UnsupportedImage",
     "UploadLimits",
     "decode_budget",
+    "fingerprint",
     "inspect_upload",
     "make_derivatives",
 ]

@@ -10,6 +10,7 @@ from functools import cache
 
 from PIL import Image, ImageCms
 
+from webapp.imaging.fingerprint import Fingerprint, fingerprint
 from webapp.imaging.reading import JPEG_FORMATS, orientation, reading
 
 # A JPEG is decoded straight at 1/2, 1/4 or 1/8 scale when that still leaves at least this share of
@@ -40,12 +41,14 @@ class Rendition:
 
 @dataclass(frozen=True)
 class Derivatives:
-    """Everything made from one photo; `pixels` is the image the processed AVIF was encoded from."""
+    """Everything made from one photo; `pixels` is the image the processed AVIF was encoded from,
+    and `fingerprint` their PDQ hash."""
 
     thumbnail_original: Rendition
     processed: Rendition
     thumbnail_processed: Rendition
     pixels: Image.Image
+    fingerprint: Fingerprint
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ def make_derivatives(data: bytes, settings: RenderSettings = RenderSettings()) -
         processed=_encode_avif(pixels, settings),
         thumbnail_processed=thumbnail,
         pixels=pixels,
+        fingerprint=fingerprint(pixels),
     )
 
 

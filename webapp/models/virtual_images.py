@@ -31,6 +31,9 @@ class VirtualImage(db.Model):
     # Display only: never used to build a storage key, always escaped when shown.
     original_filename: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # The PDQ hash of the processed pixels (64 hex digits) and its quality 0-100; set by the worker.
+    pdq_hash: Mapped[str | None] = mapped_column(String(64))
+    pdq_quality: Mapped[int | None]
     moderation_status: Mapped[ModerationStatus] = mapped_column(
         value_enum(ModerationStatus, "moderation_status"),
         default=ModerationStatus.PENDING,

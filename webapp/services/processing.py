@@ -76,6 +76,9 @@ def _store_derivatives(session: PhotoSession, derivatives: Derivatives) -> None:
     session.processed_image_id = db.session.scalar(
         select(S3Image.image_id).filter_by(session_id=session.session_id, kind=ImageKind.PROCESSED)
     )
+    if session.virtual_image is not None:
+        session.virtual_image.pdq_hash = derivatives.fingerprint.pdq
+        session.virtual_image.pdq_quality = derivatives.fingerprint.quality
     db.session.commit()
 
 

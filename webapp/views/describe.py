@@ -92,6 +92,9 @@ def describe_moderation(virtual_image: VirtualImage | None) -> dict | None:
         "labels": virtual_image.labels,
         "model_version": virtual_image.model_version,
         "source": virtual_image.source,
+        "sha256": virtual_image.sha256,
+        "pdq_hash": virtual_image.pdq_hash,
+        "pdq_quality": virtual_image.pdq_quality,
     }
 
 

@@ -113,6 +113,12 @@ SCHEMAS = {
             "labels": {"type": "array", "items": ref("Label")},
             "model_version": NULLABLE_STRING,
             "source": NULLABLE_STRING,
+            "sha256": {"type": "string", "description": "SHA-256 of the uploaded bytes."},
+            "pdq_hash": {
+                "type": ["string", "null"],
+                "description": "PDQ perceptual hash (64 hex digits) of the processed pixels, once processed.",
+            },
+            "pdq_quality": {"type": ["integer", "null"], "minimum": 0, "maximum": 100},
         },
         "required": ["virtual_image_id", "status", "is_nsfw", "labels", "model_version", "source"],
     },
