@@ -5,7 +5,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from flask import current_app, request
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -62,8 +62,9 @@ def list_sessions(viewer: User, page: int = 1, per_page: int = 24) -> PhotoPage:
     return PhotoPage(list(db.session.scalars(query)), page, per_page, total)
 
 
-def image_url(image: S3Image) -> str:
-    """A short-lived URL the browser can load `image` from.
+def image_url(image: S3Image, base_url: str) -> str:
+    """A short-lived URL the browser can load `image` from; links this app serves itself (local
+    disk) start with `base_url`, the address the page was asked for.
 
     The same URL is handed out for half its lifetime, so a page that polls every few seconds
     lets the browser cache its thumbnails instead of fetching them again under a new signature,
@@ -71,8 +72,6 @@ def image_url(image: S3Image) -> str:
     """
     expires = current_app.config["IMAGE_URL_EXPIRES"]
     window = int(time.time() // max(expires // 2, 1))
-    # Links this app serves itself (local disk) point at the address the page was asked for.
-    base_url = request.url_root.rstrip("/")
     return _signed_url(get_storage(), image.key, expires, window, base_url)
 
 

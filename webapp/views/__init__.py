@@ -10,8 +10,9 @@ from werkzeug.exceptions import HTTPException
 from webapp import rate_limits
 from webapp.errors import AppError, ServiceUnavailable
 from webapp.rate_limits import TooManyRequests
-from webapp.services.photos import image_url, iso
+from webapp.services.photos import iso
 from webapp.storage import StorageUnavailable
+from webapp.views import links
 
 
 def register_blueprints(app: Flask) -> None:
@@ -53,7 +54,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     for outage in (OperationalError, RedisError, StorageUnavailable):
         app.register_error_handler(outage, _backend_down)
-    app.jinja_env.globals.update(image_url=image_url, iso=iso)
+    app.jinja_env.globals.update(image_url=links.image_url, iso=iso)
 
 
 def error_response(code: str, message: str, status: int, retry_after: int | None = None) -> Response:

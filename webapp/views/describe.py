@@ -2,8 +2,9 @@
 
 from webapp.models import BulkJob, PhotoSession, S3Image, VirtualImage
 from webapp.services.bulk_jobs import JobPage
-from webapp.services.photos import image_url, iso
+from webapp.services.photos import iso
 from webapp.services.uploads import BatchResult
+from webapp.views.links import image_url
 
 COUNTERS = ("total", "pending", "approved", "flagged", "rejected", "failed", "refused", "processed")
 
