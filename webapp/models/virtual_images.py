@@ -46,8 +46,8 @@ class VirtualImage(db.Model):
     source: Mapped[str | None] = mapped_column(String(20))
     provider: Mapped[str | None] = mapped_column(String(30))
     moderation_error: Mapped[str | None] = mapped_column(Text)
-    # The external provider: when the image was handed over, when it must have answered, and the
-    # send time of the callback applied last (an older, reordered callback does not override it).
+    # The external provider: when the image was handed over, when it must have answered, and when
+    # the service sent the callback that decided it (only one can: the first decides the image).
     external_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     external_deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     external_event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -23,7 +23,7 @@ class WebhookEvent(db.Model):
         ForeignKey("virtual_images.id", ondelete="SET NULL"), index=True
     )
     payload: Mapped[dict] = mapped_column(JsonDocument)
-    # applied | ignored_reviewed | ignored_stale
+    # applied (rows from before callbacks were scoped may also say ignored_reviewed or ignored_stale)
     result: Mapped[str] = mapped_column(String(30))
 
 

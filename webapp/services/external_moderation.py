@@ -70,7 +70,7 @@ def send_request(virtual_image_id: uuid.UUID) -> None:
     payload = {
         "type": "moderation.requested",
         "virtual_image_id": str(image.id),
-        "image_url": get_storage().shared_url(original.key, expires, config["PUBLIC_BASE_URL"]),
+        "image_url": get_storage().url(original.key, expires, config["PUBLIC_BASE_URL"]),
         "image_url_expires_at": (utcnow() + timedelta(seconds=expires)).isoformat(),
         "content_type": original.content_type,
         "callback_url": config["PUBLIC_BASE_URL"] + WEBHOOK_PATH,
@@ -139,10 +139,9 @@ def _apply(verified: signing.Verified, callback: Callback) -> dict:
     if image is None:
         db.session.rollback()
         raise NotFound("No image has this virtual_image_id.")
-    result = _result_for(image, verified)
     # The webhook-id is claimed before the image is judged: a replay of an applied callback finds its
     # image decided, and is still the duplicate it is, not a conflict.
-    if not _record(verified, image.id, callback.event, result):
+    if not _record(verified, image.id, callback.event, "applied"):
         db.session.rollback()
         return {"status": "duplicate", "webhook_id": verified.webhook_id}
     refusal = _refusal(image)
@@ -150,11 +149,9 @@ def _apply(verified: signing.Verified, callback: Callback) -> dict:
         # The claim is undone too: a refused callback changes nothing, and its replay is judged anew.
         db.session.rollback()
         raise NotAwaitingVendor(refusal)
-    if result == "applied":
-        _set_verdict(image, verified, callback)
-    db.session.commit()
+    _set_verdict(image, verified, callback)
     return {
-        "status": result,
+        "status": "applied",
         "webhook_id": verified.webhook_id,
         "moderation_status": image.moderation_status.value,
     }
@@ -167,19 +164,13 @@ def _refusal(image: VirtualImage) -> str | None:
     carries its job's provider) and is still `pending`: not an image another provider moderates, nor
     one decided already, by the service, a person or its deadline.
     """
-    if providers.get(image.provider).kind is not providers.Kind.LATER:
+    if image.provider not in providers.names_of(providers.Kind.LATER):
         return f"This image is moderated by {image.provider}, not by the moderation service."
     if image.external_requested_at is None:
         return "This image has not been sent to the moderation service yet."
     if image.moderation_status != ModerationStatus.PENDING or image.reviewed_at is not None:
         return f"This image is already decided ({image.moderation_status.value}); it awaits no verdict."
     return None
-
-
-def _result_for(image: VirtualImage, verified: signing.Verified) -> str:
-    if image.external_event_at is not None and verified.sent_at < _aware(image.external_event_at):
-        return "ignored_stale"  # an older callback arriving after a newer one
-    return "applied"
 
 
 def _record(verified: signing.Verified, image_id: uuid.UUID, event: dict, result: str) -> bool:

@@ -143,7 +143,7 @@ def fail_session(session_id: uuid.UUID, reason: str) -> None:
     if not _end(session_id, SessionStatus.FAILED, reason):
         return
     log.warning("photo failed: %s", reason, extra={"session_id": str(session_id)})
-    virtual_image = db.session.get(PhotoSession, session_id).virtual_image
+    virtual_image = _virtual_image(session_id)
     if virtual_image:
         verdicts.record_error(virtual_image.id, f"Not moderated: {reason}")
     _count_in_job(virtual_image)
@@ -172,11 +172,16 @@ def reopen(session_id: uuid.UUID) -> bool:
         .where(PhotoSession.session_id == session_id, PhotoSession.status == SessionStatus.FAILED)
         .values(status=SessionStatus.PENDING, error=None, completed_at=None, updated_at=utcnow())
     ).rowcount
-    image = db.session.get(PhotoSession, session_id).virtual_image
+    image = _virtual_image(session_id)
     if image is None:
         db.session.commit()
         return bool(reopened)
     return verdicts.reopen(image, bool(reopened))
+
+
+def _virtual_image(session_id: uuid.UUID) -> VirtualImage | None:
+    session = db.session.get(PhotoSession, session_id)
+    return session.virtual_image if session else None
 
 
 def _count_in_job(virtual_image: VirtualImage | None) -> None:

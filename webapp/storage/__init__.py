@@ -59,9 +59,6 @@ class Storage(Protocol):
         Links this app serves itself start with `base_url`, the app's own address (no trailing slash).
         """
 
-    def shared_url(self, key: str, expires: int, base_url: str) -> str:
-        """A URL another service can load the object from without logging in, for `expires` seconds."""
-
     def linked_file(self, key: str, token: str) -> LinkedFile:
         """What a link to `key` signed with `token` loads.
 

@@ -64,9 +64,6 @@ class LocalStorage:
         token = self.signer.dumps([key, int(time.time()) + expires])
         return f"{base_url}{self.link_path}/{quote(key)}?token={token}"
 
-    def shared_url(self, key: str, expires: int, base_url: str) -> str:
-        return self.url(key, expires, base_url)
-
     def linked_file(self, key: str, token: str) -> LinkedFile:
         try:
             signed_key, expires_at = self.signer.loads(token)

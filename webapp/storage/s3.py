@@ -64,9 +64,6 @@ class S3Storage:
         params = {"Bucket": self.bucket, "Key": key, "ResponseCacheControl": f"private, max-age={expires}"}
         return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
 
-    def shared_url(self, key: str, expires: int, base_url: str) -> str:
-        return self.url(key, expires)
-
     def linked_file(self, key: str, token: str) -> LinkedFile:
         raise NotServedHere(key)
 
