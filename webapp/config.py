@@ -90,6 +90,7 @@ def settings_from_environment(instance_path: Path) -> dict:
         "MODERATION_REJECT": os.environ.get("MODERATION_REJECT", ""),
         "MODERATION_FLAG": os.environ.get("MODERATION_FLAG", ""),
         "MODERATION_MIN_CONFIDENCE": float(os.environ.get("MODERATION_MIN_CONFIDENCE", 50)),
+        "REVIEW_REJECTS_BANK": os.environ.get("REVIEW_REJECTS_BANK", "Rejected in review"),
         "REKOGNITION_REGION": os.environ.get("REKOGNITION_REGION") or None,
         "REKOGNITION_ENDPOINT_URL": os.environ.get("REKOGNITION_ENDPOINT_URL") or None,
         "BULK_POLL_SECONDS": _int("BULK_POLL_SECONDS", 30),

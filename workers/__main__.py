@@ -1,15 +1,29 @@
 """`python -m workers`: an RQ worker (with its scheduler, for retries with backoff) for photogate's queue."""
 
 import argparse
+import logging
 import os
 
 from rq import Worker
+from sqlalchemy.exc import SQLAlchemyError
 
 from webapp import create_app
 from webapp.extensions import db
 from webapp.moderation import providers
 from webapp.queue import photo_queue, redis_connection
+from webapp.services import bank_index
 from workers import jobs
+
+log = logging.getLogger(__name__)
+
+
+class PhotogateWorker(Worker):
+    """RQ's worker, bringing the bank index up to date before each job's process is forked: every
+    job starts from it, and what a job adds to its own copy ends with its process."""
+
+    def execute_job(self, job, queue):
+        _refresh_bank_index()
+        return super().execute_job(job, queue)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -22,8 +36,9 @@ def main(argv: list[str] | None = None) -> None:
     with app.app_context():
         _dispose_pools_in_forked_jobs()
         providers.get(app.config["MODERATION_PROVIDER"]).preload()
+        _refresh_bank_index()
         config = app.config
-        worker = Worker(
+        worker = PhotogateWorker(
             [photo_queue()],
             connection=redis_connection(),
             name=args.name,
@@ -33,6 +48,14 @@ def main(argv: list[str] | None = None) -> None:
             maintenance_interval=config["MAINTENANCE_INTERVAL"],
         )
         worker.work(burst=args.burst, with_scheduler=True, logging_level=app.config["LOG_LEVEL"])
+
+
+def _refresh_bank_index() -> None:
+    try:
+        bank_index.current()
+    except SQLAlchemyError:
+        # The job's own lookup tries again, and is retried with its job if the database stays down.
+        log.warning("bank index not refreshed: the database did not answer", exc_info=True)
 
 
 def _dispose_pools_in_forked_jobs() -> None:

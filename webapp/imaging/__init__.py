@@ -14,12 +14,13 @@ from webapp.imaging.errors import (
     TooManyPixels,
     UnsupportedImage,
 )
-from webapp.imaging.fingerprint import Fingerprint, fingerprint
+from webapp.imaging.fingerprint import MIN_QUALITY, Fingerprint, crop_fingerprints, fingerprint
 from webapp.imaging.reading import FORMATS
 from webapp.imaging.validation import ImageInfo, UploadLimits, decode_budget, inspect_upload
 
 __all__ = [
     "FORMATS",
+    "MIN_QUALITY",
     "CorruptImage",
     "Derivatives",
     "EmptyFile",
@@ -32,6 +33,7 @@ __all__ = [
     "TooManyPixels",
     "UnsupportedImage",
     "UploadLimits",
+    "crop_fingerprints",
     "decode_budget",
     "fingerprint",
     "inspect_upload",

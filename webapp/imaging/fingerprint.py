@@ -10,6 +10,11 @@ from dataclasses import dataclass
 from PIL import Image
 
 HASHED_SIDE = 512
+# The share cut from each side for the centre crops a bank keeps beside an image's own hash.
+CROP_MARGINS = (0.025, 0.05, 0.075)
+# PDQ's cut-off (threatexchange's PdqSignal.QUALITY_THRESHOLD, not imported: web processes do not load
+# faiss): a hash of quality under 50, of a flat or nearly blank image, is too unreliable to match on.
+MIN_QUALITY = 50
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,19 @@ class Fingerprint:
         from threatexchange.signal_type.pdq.pdq_utils import simple_distance
 
         return simple_distance(self.pdq, other.pdq)
+
+
+def crop_fingerprints(pixels: Image.Image) -> list[Fingerprint]:
+    """The PDQ hashes of the image's centre with CROP_MARGINS cut from each side.
+
+    PDQ is not robust to crops (a copy cropped 5 % on each side is 50-100 bits away), but a copy
+    cropped by about as much as one of these is within a few bits of that crop's hash.
+    """
+    fingerprints = []
+    for margin in CROP_MARGINS:
+        left, top = round(pixels.width * margin), round(pixels.height * margin)
+        fingerprints.append(fingerprint(pixels.crop((left, top, pixels.width - left, pixels.height - top))))
+    return fingerprints
 
 
 def fingerprint(pixels: Image.Image) -> Fingerprint:

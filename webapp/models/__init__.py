@@ -1,5 +1,6 @@
 """Tables, grouped by concept; importing this package registers them all with SQLAlchemy."""
 
+from webapp.models.banks import Bank, BankAction, BankEntry, BankRevision, EntryOrigin
 from webapp.models.bulk_jobs import BulkJob, BulkJobImage, JobStatus
 from webapp.models.photos import ImageKind, PhotoSession, S3Image, SessionStatus
 from webapp.models.users import ApiToken, User
@@ -8,8 +9,13 @@ from webapp.models.webhooks import ModerationReview, WebhookDelivery, WebhookEve
 
 __all__ = [
     "ApiToken",
+    "Bank",
+    "BankAction",
+    "BankEntry",
+    "BankRevision",
     "BulkJob",
     "BulkJobImage",
+    "EntryOrigin",
     "ImageKind",
     "JobStatus",
     "ModerationReview",

@@ -34,6 +34,19 @@ class VirtualImage(db.Model):
     # The PDQ hash of the processed pixels (64 hex digits) and its quality 0-100; set by the worker.
     pdq_hash: Mapped[str | None] = mapped_column(String(64))
     pdq_quality: Mapped[int | None]
+    # What decided it without a provider: a bank entry it matched, or an earlier image with its bytes.
+    matched_entry_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey(
+            "hash_bank_entries.id",
+            ondelete="SET NULL",
+            use_alter=True,
+            name="fk_virtual_images_matched_entry",
+        ),
+        index=True,
+    )
+    duplicate_of_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("virtual_images.id", ondelete="SET NULL", name="fk_virtual_images_duplicate_of")
+    )
     moderation_status: Mapped[ModerationStatus] = mapped_column(
         value_enum(ModerationStatus, "moderation_status"),
         default=ModerationStatus.PENDING,
@@ -59,6 +72,10 @@ class VirtualImage(db.Model):
     session: Mapped[PhotoSession] = relationship(back_populates="virtual_image")
     # The image's row in its bulk job, if it came in one (read-only here: jobs write their rows).
     job_entry: Mapped["BulkJobImage | None"] = relationship(viewonly=True)  # noqa: F821
+    matched_entry: Mapped["BankEntry | None"] = relationship(  # noqa: F821
+        viewonly=True, foreign_keys=[matched_entry_id]
+    )
+    duplicate_of: Mapped["VirtualImage | None"] = relationship(viewonly=True, remote_side=[id])
 
     @property
     def labels(self) -> list[dict]:

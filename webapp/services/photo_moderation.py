@@ -1,20 +1,25 @@
-"""Moderating a photo in its pipeline job: ask its provider, and hand the answer to `verdicts`."""
+"""Moderating a photo in its pipeline job: what was judged before decides it, else its provider."""
 
 from PIL import Image
 
 from webapp.models import ImageKind, ModerationStatus, PhotoSession, S3Image
 from webapp.moderation import ModerationFailed, providers
 from webapp.moderation.rekognition import StoredObject
-from webapp.services import external_moderation, verdicts
+from webapp.services import external_moderation, hash_matching, verdicts
 
 
 def moderate_photo(session: PhotoSession, pixels: Image.Image) -> None:
-    """Ask the photo's provider and record its verdict; providers that answer later are handed it.
+    """Decide the photo from its bytes or hash if they were judged before; else ask its provider and
+    record its verdict; providers that answer later are handed it.
 
     ModerationUnavailable propagates so the job is retried; ModerationFailed ends the image `error`.
     """
     virtual_image = session.virtual_image
     if virtual_image is None or virtual_image.moderation_status != ModerationStatus.PENDING:
+        return
+    prior = hash_matching.decided_before(virtual_image)
+    if prior is not None:
+        verdicts.record({virtual_image.id: prior})
         return
     provider = providers.get(virtual_image.provider)
     if provider.kind is providers.Kind.LATER and virtual_image.external_requested_at is None:

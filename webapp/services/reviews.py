@@ -8,7 +8,7 @@ from sqlalchemy import case, func, select
 from webapp.errors import AppError, NotFound
 from webapp.extensions import db
 from webapp.models import ModerationReview, ModerationStatus, PhotoSession, User, VirtualImage
-from webapp.services import verdicts
+from webapp.services import banks, verdicts
 
 REVIEWABLE = (ModerationStatus.FLAGGED, ModerationStatus.ERROR)
 DECISIONS = {"approved": ModerationStatus.APPROVED, "rejected": ModerationStatus.REJECTED}
@@ -61,6 +61,11 @@ def decide_many(
     reviews = [_review(reviewer, image, after, note) for image in images]
     db.session.add_all(reviews)
     verdicts.overrule(images, verdicts.Outcome(after, reviewer=reviewer))
+    # What a person rejects is recognised when it comes back; what they approve is not held against it.
+    if after == ModerationStatus.REJECTED:
+        banks.add_rejected(images, reviewer)
+    else:
+        banks.remove_approved(images)
     return reviews
 
 

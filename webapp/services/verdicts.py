@@ -40,6 +40,9 @@ class Outcome:
     reviewer: User | None = None
     # A vendor callback's time of sending: a later callback may not be overtaken by an older one.
     event_at: datetime | None = None
+    # What decided it without a provider: a bank entry it matched, or an earlier image with its bytes.
+    matched_entry_id: uuid.UUID | None = None
+    duplicate_of_id: uuid.UUID | None = None
 
     @property
     def is_nsfw(self) -> bool | None:
@@ -64,6 +67,10 @@ class Outcome:
             values |= {"reviewed_by_id": self.reviewer.id, "reviewed_at": utcnow(), "source": MANUAL}
         if self.event_at is not None:
             values["external_event_at"] = self.event_at
+        if self.matched_entry_id is not None:
+            values["matched_entry_id"] = self.matched_entry_id
+        if self.duplicate_of_id is not None:
+            values["duplicate_of_id"] = self.duplicate_of_id
         return values
 
 
@@ -165,8 +172,19 @@ def _settle(per_job: Mapping[uuid.UUID, Counter[Move]]) -> None:
 def _set_based(outcomes: Mapping[uuid.UUID, Outcome]) -> bool:
     """Whether one UPDATE … FROM unnest(…) can write them: many machine outcomes, on PostgreSQL
     (the embedded SQLite mode has no arrays to unnest; its batches are small)."""
-    plain = all(outcome.reviewer is None and outcome.event_at is None for outcome in outcomes.values())
+    plain = all(outcome.columns().keys() <= _SET_BASED_COLUMNS for outcome in outcomes.values())
     return plain and len(outcomes) > 1 and db.engine.dialect.name == "postgresql"
+
+
+_SET_BASED_COLUMNS = {
+    "moderation_status",
+    "is_nsfw",
+    "updated_at",
+    "moderation_error",
+    "rekognition_data",
+    "model_version",
+    "source",
+}
 
 
 def _write_each(outcomes: Mapping[uuid.UUID, Outcome]) -> dict[uuid.UUID, ModerationStatus]:

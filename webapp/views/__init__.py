@@ -21,6 +21,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         api,
         auth,
+        banks_api,
         bulk_api,
         docs,
         health,
@@ -42,6 +43,7 @@ def register_blueprints(app: Flask) -> None:
         api,
         bulk_api,
         reviews_api,
+        banks_api,
         webhooks,
         media,
         health,
@@ -57,10 +59,13 @@ def register_blueprints(app: Flask) -> None:
     app.jinja_env.globals.update(image_url=links.image_url, iso=iso)
 
 
-def error_response(code: str, message: str, status: int, retry_after: int | None = None) -> Response:
-    """API.md's error shape for /api/ requests; a small error page for everyone else."""
+def error_response(
+    code: str, message: str, status: int, retry_after: int | None = None, details: dict | None = None
+) -> Response:
+    """API.md's error shape for /api/ requests (with any details beside code and message); a small
+    error page for everyone else."""
     if request.path.startswith("/api/"):
-        response = jsonify(error={"code": code, "message": message})
+        response = jsonify(error={"code": code, "message": message} | (details or {}))
     else:
         response = Response(render_template("pages/error.html", code=code, message=message))
     response.status_code = status
@@ -72,7 +77,13 @@ def error_response(code: str, message: str, status: int, retry_after: int | None
 
 
 def _app_error(error: AppError) -> Response:
-    return error_response(error.code, error.message, error.status, getattr(error, "retry_after", None))
+    return error_response(
+        error.code,
+        error.message,
+        error.status,
+        getattr(error, "retry_after", None),
+        getattr(error, "details", None),
+    )
 
 
 def _rate_limited(_error: RateLimitExceeded) -> Response:

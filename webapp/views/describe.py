@@ -1,7 +1,10 @@
 """The JSON shapes of API.md for photos, jobs and batch uploads."""
 
+from flask_login import current_user
+
 from webapp.models import BulkJob, PhotoSession, S3Image, VirtualImage
 from webapp.services.bulk_jobs import JobPage
+from webapp.services.hash_matching import HASH_MATCH
 from webapp.services.photos import iso
 from webapp.services.uploads import BatchResult
 from webapp.views.links import image_url
@@ -96,7 +99,20 @@ def describe_moderation(virtual_image: VirtualImage | None) -> dict | None:
         "sha256": virtual_image.sha256,
         "pdq_hash": virtual_image.pdq_hash,
         "pdq_quality": virtual_image.pdq_quality,
+        **_decided_without_provider(virtual_image),
     }
+
+
+def _decided_without_provider(virtual_image: VirtualImage) -> dict:
+    """What decided an image in place of its provider, for those who may see it: the bank match
+    (admins: banks are their lists) and the earlier image with the same bytes (if theirs to see)."""
+    details: dict = {"match": None, "duplicate_of": None}
+    if virtual_image.source == HASH_MATCH and current_user.is_admin:
+        details["match"] = (virtual_image.rekognition_data or {}).get("HashMatch")
+    earlier = virtual_image.duplicate_of
+    if earlier is not None and (current_user.is_admin or earlier.session.owner_id == current_user.id):
+        details["duplicate_of"] = str(earlier.id)
+    return details
 
 
 def describe_session(session: PhotoSession) -> dict:

@@ -83,6 +83,24 @@ def string_field(body: dict, name: str, max_length: int) -> str | None:
     return value
 
 
+def bool_field(body: dict, name: str) -> bool | None:
+    """An optional true/false field (null or absent: None)."""
+    value = body.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise InvalidField(f"'{name}' must be true, false or null.")
+    return value
+
+
+def int_field(body: dict, name: str, minimum: int, maximum: int) -> int | None:
+    """An optional whole-number field from `minimum` to `maximum` (null or absent: None)."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise InvalidField(f"'{name}' must be a whole number from {minimum} to {maximum}.")
+    return value
+
+
 def form_string(name: str, max_length: int) -> str | None:
     """An optional form field of at most `max_length` characters."""
     value = request.form.get(name)
