@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 
 import boto3
@@ -23,6 +24,7 @@ from tests.support.environment import (
 )
 from tests.support.factories import Person, make_user
 from tests.support.processes import ROOT, start_worker, stop
+from tests.support.standin import StandIn
 from webapp import create_app
 from webapp.extensions import db
 from webapp.queue import photo_queue, redis_connection
@@ -168,3 +170,21 @@ def live_server(service_env, app) -> Iterator[str]:
     services.wait_until(lambda: urllib.request.urlopen(base + "/login", timeout=2), 30, "gunicorn")
     yield base
     stop(process)
+
+
+@pytest.fixture
+def vendor(app, service_env, live_server, monkeypatch):
+    """The stand-in service, and a worker configured to send to it, on a queue of their own."""
+    queue = f"{service_env['QUEUE_NAME']}-external-{uuid.uuid4().hex[:4]}"
+    with StandIn(verifying_secret=REQUEST_SECRET) as stand_in:
+        settings = {
+            "QUEUE_NAME": queue,
+            "EXTERNAL_MODERATION_URL": stand_in.url,
+            "EXTERNAL_MODERATION_DEADLINE": "4",
+            "PUBLIC_BASE_URL": live_server,
+        }
+        for name, value in settings.items():
+            monkeypatch.setitem(app.config, name, int(value) if value.isdigit() else value)
+        process = start_worker(service_env, settings)
+        yield stand_in
+        stop(process)

@@ -9,32 +9,11 @@ import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from tests.support.environment import REQUEST_SECRET, WEBHOOK_SECRET
+from tests.support.environment import WEBHOOK_SECRET
 from tests.support.factories import image_bytes, wait_for
-from tests.support.processes import start_worker, stop
-from tests.support.standin import StandIn, call_back
+from tests.support.standin import call_back
 
 EXPLICIT = {"Name": "Explicit", "ParentName": "", "Confidence": 88.0, "TaxonomyLevel": 1}
-
-
-@pytest.fixture
-def vendor(app, service_env, live_server, monkeypatch):
-    """The stand-in service, and a worker configured to send to it, on a queue of their own."""
-    queue = f"{service_env['QUEUE_NAME']}-external-{uuid.uuid4().hex[:4]}"
-    with StandIn(verifying_secret=REQUEST_SECRET) as stand_in:
-        settings = {
-            "QUEUE_NAME": queue,
-            "EXTERNAL_MODERATION_URL": stand_in.url,
-            "EXTERNAL_MODERATION_DEADLINE": "4",
-            "PUBLIC_BASE_URL": live_server,
-        }
-        for name, value in settings.items():
-            monkeypatch.setitem(app.config, name, int(value) if value.isdigit() else value)
-        process = start_worker(service_env, settings)
-        yield stand_in
-        stop(process)
 
 
 def upload_external(client, user) -> dict:

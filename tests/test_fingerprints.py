@@ -1,40 +1,19 @@
 """Every photo carries its PDQ fingerprint: the hash that finds near-copies of an image already judged."""
 
-import io
-import random
 import re
 import uuid
 
 import pytest
-from PIL import Image, ImageDraw, ImageEnhance
+from PIL import ImageEnhance
 from sqlalchemy import update
 from threatexchange.signal_type.pdq.pdq_hasher import pdq_from_bytes
 
-from tests.support.factories import upload, wait_until_terminal
+from tests.support.factories import encoded, scene, upload, wait_until_terminal
 from webapp.extensions import db
 from webapp.imaging import Fingerprint, fingerprint, make_derivatives
 from webapp.models import VirtualImage
 
 MATCH_DISTANCE = 31  # PDQ's usual threshold
-
-
-def scene(seed: int, size=(1600, 1200)) -> Image.Image:
-    """A photo-like picture: a gradient with shapes placed by `seed`."""
-    rng = random.Random(seed)
-    im = Image.linear_gradient("L").resize(size).convert("RGB")
-    draw = ImageDraw.Draw(im)
-    for _ in range(25):
-        x, y = rng.randrange(size[0]), rng.randrange(size[1])
-        box = (x, y, x + rng.randrange(60, 500), y + rng.randrange(60, 500))
-        colour = tuple(rng.randrange(256) for _ in range(3))
-        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)(box, fill=colour)
-    return im
-
-
-def encoded(im: Image.Image, image_format: str = "PNG", **params) -> bytes:
-    buffer = io.BytesIO()
-    im.save(buffer, image_format, **params)
-    return buffer.getvalue()
 
 
 def hashed(data: bytes):

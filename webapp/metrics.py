@@ -33,6 +33,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from webapp.extensions import db
 from webapp.models import (
+    Bank,
+    BankEntry,
     BulkJob,
     JobStatus,
     PhotoSession,
@@ -43,6 +45,7 @@ from webapp.models import (
 )
 from webapp.models.types import utcnow
 from webapp.queue import redis_connection
+from webapp.services.hash_matching import LOOKUP_BUCKETS, LOOKUPS_KEY
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +145,11 @@ def database_families() -> list[Metric]:
         if connection.dialect.name == "postgresql":
             # SET LOCAL ends with this read-only transaction, which the block rolls back.
             connection.execute(text(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}"))
-        return [*(_counts(connection, counted) for counted in COUNTED), _durations(connection)]
+        return [
+            *(_counts(connection, counted) for counted in COUNTED),
+            _durations(connection),
+            _bank_matches(connection),
+        ]
 
 
 def _counts(connection: Connection, counted: Counted) -> GaugeMetricFamily:
@@ -187,6 +194,23 @@ def _durations(connection: Connection) -> HistogramMetricFamily:
     return family
 
 
+def _bank_matches(connection: Connection) -> GaugeMetricFamily:
+    """Images each bank decided (every bank, 0 too), by the entry they matched."""
+    query = (
+        select(Bank.name, func.count(VirtualImage.id))
+        .select_from(Bank)
+        .outerjoin(BankEntry, BankEntry.bank_id == Bank.id)
+        .outerjoin(VirtualImage, VirtualImage.matched_entry_id == BankEntry.id)
+        .group_by(Bank.name)
+    )
+    family = GaugeMetricFamily(
+        "photogate_hash_matches", "Images decided by a match of the bank's entries.", labels=["bank"]
+    )
+    for name, count in connection.execute(query):
+        family.add_metric([name], count)
+    return family
+
+
 def _seconds_between(connection: Connection, start: ColumnElement, end: ColumnElement) -> ColumnElement:
     if connection.dialect.name == "sqlite":
         # The embedded mode's SQLite has no interval type; julianday() counts days as a float.
@@ -207,7 +231,25 @@ def redis_families() -> list[Metric]:
         for state, depth in zip(QUEUE_STATES, depths, strict=True):
             jobs.add_metric([queue.name, state], depth)
         workers.add_metric([queue.name], listening)
-    return [jobs, workers, GaugeMetricFamily("photogate_workers", "RQ workers registered.", value=registered)]
+    return [
+        jobs,
+        workers,
+        GaugeMetricFamily("photogate_workers", "RQ workers registered.", value=registered),
+        _hash_lookups(connection),
+    ]
+
+
+def _hash_lookups(connection: Redis) -> HistogramMetricFamily:
+    """Every worker's bank lookups and their seconds, as counted in Redis (they only grow: use rate())."""
+    counted = {field.decode(): value.decode() for field, value in connection.hgetall(LOOKUPS_KEY).items()}
+    bounds = [*map(floatToGoString, LOOKUP_BUCKETS), "+Inf"]
+    counts = [int(counted.get(f"le:{bound}", 0)) for bound in LOOKUP_BUCKETS] + [int(counted.get("count", 0))]
+    family = HistogramMetricFamily(
+        "photogate_hash_lookup_duration_seconds",
+        "Seconds per bank lookup (index search and the database check of its candidates).",
+    )
+    family.add_metric([], list(zip(bounds, counts, strict=True)), float(counted.get("sum", 0)))
+    return family
 
 
 def _queue_counts(connection: Redis, queues: list[Queue]) -> tuple[list[list[int]], int]:

@@ -1,6 +1,7 @@
 """Test data as plain functions: users, images, uploads, and waiting for the workers."""
 
 import io
+import random
 import struct
 import time
 import uuid
@@ -40,6 +41,26 @@ def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (640, 480), color="te
     mode = "RGBA" if fmt in {"PNG", "WEBP"} and save.pop("alpha", False) else "RGB"
     buffer = io.BytesIO()
     Image.new(mode, size, color).save(buffer, fmt, **save)
+    return buffer.getvalue()
+
+
+def scene(seed: int, size: tuple[int, int] = (1600, 1200)) -> Image.Image:
+    """A photo-like picture: a gradient with shapes placed by `seed` (detailed enough for PDQ to
+    hash with full quality, unlike a plain colour)."""
+    rng = random.Random(seed)
+    im = Image.linear_gradient("L").resize(size).convert("RGB")
+    draw = ImageDraw.Draw(im)
+    for _ in range(25):
+        x, y = rng.randrange(size[0]), rng.randrange(size[1])
+        box = (x, y, x + rng.randrange(60, 500), y + rng.randrange(60, 500))
+        colour = tuple(rng.randrange(256) for _ in range(3))
+        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)(box, fill=colour)
+    return im
+
+
+def encoded(im: Image.Image, image_format: str = "PNG", **params) -> bytes:
+    buffer = io.BytesIO()
+    im.save(buffer, image_format, **params)
     return buffer.getvalue()
 
 

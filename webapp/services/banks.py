@@ -32,6 +32,7 @@ from webapp.models import (
     VirtualImage,
 )
 from webapp.models.banks import DEFAULT_DISTANCE, MAX_DISTANCE
+from webapp.models.types import utcnow
 from webapp.storage import ObjectMissing, get_storage
 
 log = logging.getLogger(__name__)
@@ -247,11 +248,12 @@ def import_hashes(bank: Bank, text: str, user: User) -> Added:
 
 
 def export_hashes(bank: Bank) -> Iterable[str]:
-    """The bank's enabled entries as the hash list `import_hashes` reads: `hash[,note]` per line."""
+    """The bank's enabled entries as the hash list `import_hashes` reads: `hash[,note]` per line,
+    oldest first (an import's lines by hash)."""
     query = (
         select(BankEntry.pdq_hash, BankEntry.note)
         .where(BankEntry.bank_id == bank.id, BankEntry.enabled)
-        .order_by(BankEntry.created_at, BankEntry.id)
+        .order_by(BankEntry.created_at, BankEntry.pdq_hash)
         .execution_options(yield_per=INSERT_CHUNK)
     )
     for pdq_hash, note in db.session.execute(query):
@@ -331,14 +333,16 @@ def _insert(rows: list[dict]) -> Added:
         return Added(0, 0)
     revision = _next_revision()
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    added = 0
+    added, now = 0, utcnow()
+    stamped = {
+        "enabled": True,
+        "revision": revision,
+        "crop_hashes": None,
+        "created_at": now,
+        "updated_at": now,
+    }
     for start in range(0, len(rows), INSERT_CHUNK):
-        chunk = [
-            {"id": uuid.uuid4(), "enabled": True, "revision": revision, "crop_hashes": None}
-            | row
-            | {"created_at": func.now(), "updated_at": func.now()}
-            for row in rows[start : start + INSERT_CHUNK]
-        ]
+        chunk = [{"id": uuid.uuid4()} | stamped | row for row in rows[start : start + INSERT_CHUNK]]
         statement = (
             dialect.insert(BankEntry)
             .on_conflict_do_nothing(index_elements=["bank_id", "pdq_hash"])

@@ -101,7 +101,7 @@ def _matched(match: Match) -> Outcome:
             "bank_id": str(bank.id),
             "bank": bank.name,
             "action": bank.action.value,
-            "entry_id": entry.id,
+            "entry_id": str(entry.id),
             "distance": match.distance,
             "origin_image_id": str(entry.origin_image_id) if entry.origin_image_id else None,
         }

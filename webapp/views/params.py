@@ -107,3 +107,13 @@ def form_string(name: str, max_length: int) -> str | None:
     if value is not None and len(value) > max_length:
         raise InvalidParameter(f"'{name}' must be at most {max_length:,} characters.")
     return value
+
+
+def form_int(name: str, minimum: int, maximum: int) -> int | None:
+    """An optional whole-number form field from `minimum` to `maximum` (blank or absent: None)."""
+    raw = (request.form.get(name) or "").strip()
+    if not raw:
+        return None
+    if not (_is_small_whole_number(raw) and minimum <= int(raw) <= maximum):
+        raise InvalidParameter(f"'{name}' must be a whole number from {minimum} to {maximum}.")
+    return int(raw)

@@ -6,7 +6,7 @@ against it, so the document cannot drift from what the server does.
 
 from functools import cache
 
-from webapp.views.openapi.operations import job_paths, photo_paths
+from webapp.views.openapi.operations import bank_paths, job_paths, photo_paths
 from webapp.views.openapi.shapes import (
     CALLBACK_URL,
     NULLABLE_STRING,
@@ -24,7 +24,7 @@ from webapp.views.params import MAX_NAME_LENGTH, MAX_NOTE_LENGTH
 
 def _paths() -> dict:
     """Every operation, by path."""
-    return photo_paths() | job_paths() | _other_paths()
+    return photo_paths() | job_paths() | bank_paths() | _other_paths()
 
 
 def _other_paths() -> dict:

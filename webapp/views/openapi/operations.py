@@ -1,5 +1,8 @@
-"""The operations on photos and bulk jobs, for the OpenAPI document."""
+"""The operations on photos, bulk jobs and hash banks, for the OpenAPI document."""
 
+from webapp.models import BankAction
+from webapp.models.banks import MAX_DISTANCE
+from webapp.services.banks import NAME_LENGTH
 from webapp.views.openapi.shapes import (
     CALLBACK_URL,
     NULLABLE_STRING,
@@ -15,7 +18,7 @@ from webapp.views.openapi.shapes import (
     path_id,
     ref,
 )
-from webapp.views.params import MAX_UPLOAD_ORDER
+from webapp.views.params import MAX_NOTE_LENGTH, MAX_UPLOAD_ORDER
 
 
 def photo_paths() -> dict:
@@ -186,6 +189,145 @@ def job_paths() -> dict:
                 "summary": "A job's counters and one page of its images",
                 "parameters": paging(),
                 "responses": {"200": json_answer(job_page, "The job."), **errors(400, 404)},
+            },
+        },
+    }
+
+
+def bank_paths() -> dict:
+    """Hash banks (admins): banks, their entries, and hash lists in and out."""
+    bank_fields = {
+        "name": {"type": "string", "minLength": 1, "maxLength": NAME_LENGTH},
+        "action": {"type": "string", "enum": [action.value for action in BankAction]},
+        "distance": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_DISTANCE},
+        "enabled": {"type": ["boolean", "null"]},
+    }
+    hash_list = {"type": "string", "description": "One PDQ hash (64 hex digits) per line, an optional note."}
+    return {
+        "/api/banks": {
+            "get": {
+                "summary": "List the hash banks, with their entry and match counts",
+                "responses": {
+                    "200": json_answer(obj({"banks": {"type": "array", "items": ref("Bank")}}), "The banks."),
+                    **errors(403),
+                },
+            },
+            "post": {
+                "summary": "Create a hash bank",
+                "requestBody": json_body(
+                    {"type": "object", "properties": bank_fields, "required": ["name", "action"]}
+                ),
+                "responses": {"201": json_answer(ref("Bank"), "Created."), **errors(400, 403, 409, 422)},
+            },
+        },
+        "/api/banks/{bank_id}": {
+            "parameters": [path_id("bank_id")],
+            "get": {
+                "summary": "One hash bank",
+                "responses": {"200": json_answer(ref("Bank"), "The bank."), **errors(403, 404)},
+            },
+            "patch": {
+                "summary": "Rename a bank, change its action or distance, switch it on or off",
+                "requestBody": json_body({"type": "object", "properties": bank_fields}),
+                "responses": {"200": json_answer(ref("Bank"), "Changed."), **errors(400, 403, 404, 409, 422)},
+            },
+        },
+        "/api/banks/{bank_id}/entries": {
+            "parameters": [path_id("bank_id")],
+            "get": {
+                "summary": "A bank's entries, newest first",
+                "parameters": paging(),
+                "responses": {
+                    "200": json_answer(
+                        obj(
+                            {
+                                "entries": {"type": "array", "items": ref("BankEntry")},
+                                "page": {"type": "integer"},
+                                "per_page": {"type": "integer"},
+                                "total": {"type": "integer"},
+                            }
+                        ),
+                        "One page of entries.",
+                    ),
+                    **errors(400, 403, 404),
+                },
+            },
+            "post": {
+                "summary": "Add a PDQ hash by hand (200 if the bank has it already)",
+                "requestBody": json_body(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "pdq_hash": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+                            "note": {"type": ["string", "null"], "maxLength": MAX_NOTE_LENGTH},
+                        },
+                        "required": ["pdq_hash"],
+                    }
+                ),
+                "responses": {
+                    "201": json_answer(ref("BankEntry"), "Added."),
+                    "200": json_answer(ref("BankEntry"), "The bank had it already."),
+                    **errors(400, 403, 404, 422),
+                },
+            },
+        },
+        "/api/banks/{bank_id}/entries/{entry_id}": {
+            "parameters": [path_id("bank_id"), path_id("entry_id")],
+            "patch": {
+                "summary": "Disable an entry (a false positive) or enable it again, or change its note",
+                "requestBody": json_body(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "enabled": {"type": ["boolean", "null"]},
+                            "note": {"type": ["string", "null"], "maxLength": MAX_NOTE_LENGTH},
+                        },
+                    }
+                ),
+                "responses": {"200": json_answer(ref("BankEntry"), "Changed."), **errors(400, 403, 404, 422)},
+            },
+        },
+        "/api/banks/{bank_id}/import": {
+            "parameters": [path_id("bank_id")],
+            "post": {
+                "summary": "Import a hash list: every line, or none if one is malformed",
+                "description": "A text or CSV file, one PDQ hash per line with an optional note column "
+                "(a `pdq,note` header and blank lines are allowed). A 422 names each malformed line in "
+                "`error.lines` (`[{line, error}]`) and imports nothing.",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "text/csv": {"schema": hash_list},
+                        "text/plain": {"schema": hash_list},
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"file": {"type": "string", "format": "binary"}},
+                                "required": ["file"],
+                            }
+                        },
+                    },
+                },
+                "responses": {
+                    "200": json_answer(
+                        obj({"added": {"type": "integer"}, "already_present": {"type": "integer"}}),
+                        "Imported.",
+                    ),
+                    **errors(400, 403, 404, 413, 422),
+                },
+            },
+        },
+        "/api/banks/{bank_id}/export": {
+            "parameters": [path_id("bank_id")],
+            "get": {
+                "summary": "Export the bank's enabled entries as the hash list import reads",
+                "responses": {
+                    "200": {
+                        "description": "`hash[,note]` per line.",
+                        "content": {"text/csv": {"schema": hash_list}},
+                    },
+                    **errors(403, 404),
+                },
             },
         },
     }

@@ -1,6 +1,7 @@
 """The building blocks of the OpenAPI document: shared shapes, error answers and small constructors."""
 
-from webapp.models import ImageKind, JobStatus, ModerationStatus, SessionStatus
+from webapp.models import BankAction, EntryOrigin, ImageKind, JobStatus, ModerationStatus, SessionStatus
+from webapp.models.banks import MAX_DISTANCE
 from webapp.moderation.providers import PROVIDERS
 from webapp.views.describe import COUNTERS
 from webapp.views.params import (
@@ -119,6 +120,24 @@ SCHEMAS = {
                 "description": "PDQ perceptual hash (64 hex digits) of the processed pixels, once processed.",
             },
             "pdq_quality": {"type": ["integer", "null"], "minimum": 0, "maximum": 100},
+            "match": {
+                "type": ["object", "null"],
+                "description": "Admins: the bank entry that decided it (source `hash_match`).",
+                "properties": {
+                    "bank_id": UUID,
+                    "bank": {"type": "string"},
+                    "action": {"type": "string", "enum": [action.value for action in BankAction]},
+                    "entry_id": UUID,
+                    "distance": {"type": "integer", "minimum": 0, "maximum": 256},
+                    "origin_image_id": {"type": ["string", "null"], "format": "uuid"},
+                },
+            },
+            "duplicate_of": {
+                "type": ["string", "null"],
+                "format": "uuid",
+                "description": "The earlier image with the same bytes whose verdict it reuses (source "
+                "`duplicate_of`), if it is yours to see.",
+            },
         },
         "required": ["virtual_image_id", "status", "is_nsfw", "labels", "model_version", "source"],
     },
@@ -182,6 +201,38 @@ SCHEMAS = {
             "created_at": TIME,
             "submitted_at": TIME,
             "completed_at": TIME,
+        }
+    ),
+    "Bank": obj(
+        {
+            "id": UUID,
+            "name": {"type": "string"},
+            "action": {"type": "string", "enum": [action.value for action in BankAction]},
+            "distance": {"type": "integer", "minimum": 0, "maximum": MAX_DISTANCE},
+            "enabled": {"type": "boolean"},
+            "receives_review_rejects": {"type": "boolean"},
+            "entries": {"type": "integer", "minimum": 0},
+            "enabled_entries": {"type": "integer", "minimum": 0},
+            "matches": {"type": "integer", "minimum": 0},
+            "created_at": TIME,
+        }
+    ),
+    "BankEntry": obj(
+        {
+            "id": UUID,
+            "bank_id": UUID,
+            "pdq_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "crop_hashes": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Centre-crop hashes kept beside.",
+            },
+            "origin": {"type": "string", "enum": [origin.value for origin in EntryOrigin]},
+            "origin_image_id": {"type": ["string", "null"], "format": "uuid"},
+            "added_by": NULLABLE_STRING,
+            "note": NULLABLE_STRING,
+            "enabled": {"type": "boolean"},
+            "created_at": TIME,
         }
     ),
     "Review": obj(

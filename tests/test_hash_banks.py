@@ -1,0 +1,411 @@
+"""Hash banks: an image people judged is recognised when it comes back, near-copies included, and the
+same bytes are never sent to a provider twice."""
+
+import io
+import time
+import uuid
+
+import pytest
+from botocore.stub import ANY, Stubber
+from PIL import Image, ImageEnhance
+from sqlalchemy import func, select, text
+
+from tests.support.environment import WEBHOOK_SECRET
+from tests.support.factories import (
+    encoded,
+    image_bytes,
+    make_user,
+    scene,
+    wait_for,
+    wait_until_terminal,
+)
+from tests.support.standin import call_back
+from webapp.extensions import db
+from webapp.imaging import make_derivatives
+from webapp.models import BankEntry, User, VirtualImage
+from webapp.moderation import providers
+from webapp.services import bank_index, banks, hash_matching, processing
+
+REVIEW_BANK = "Rejected in review"
+SUGGESTIVE = [{"Name": "Explicit", "ParentName": "", "Confidence": 62.0, "TaxonomyLevel": 1}]  # flagged
+EXPLICIT = [{"Name": "Explicit", "ParentName": "", "Confidence": 93.1, "TaxonomyLevel": 1}]
+
+
+def cropped(im: Image.Image, share: float = 0.05) -> Image.Image:
+    left, top = round(im.width * share), round(im.height * share)
+    return im.crop((left, top, im.width - left, im.height - top))
+
+
+COPIES = {
+    "resized-50": lambda im: encoded(im.resize((im.width // 2, im.height // 2)), "JPEG", quality=90),
+    "jpeg-q50": lambda im: encoded(im, "JPEG", quality=50),
+    "cropped-5-each-side": lambda im: encoded(cropped(im), "JPEG", quality=90),
+    "brighter": lambda im: encoded(ImageEnhance.Brightness(im).enhance(1.2), "JPEG", quality=90),
+}
+
+
+@pytest.fixture
+def admin(app):
+    return make_user(app, "admin@example.com", admin=True)
+
+
+@pytest.fixture
+def parked(app, monkeypatch):
+    """No worker listens: the test runs each photo's job itself, in this process."""
+    monkeypatch.setitem(app.config, "QUEUE_NAME", f"parked-{uuid.uuid4().hex[:6]}")
+
+
+@pytest.fixture
+def rekognition(app):
+    """Rekognition answers only what the test queues: any other call fails the image."""
+    with app.app_context():
+        client = providers.rekognition_client()
+    with Stubber(client) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()
+
+
+def answers(stubber: Stubber, labels: list[dict]) -> None:
+    stubber.add_response(
+        "detect_moderation_labels",
+        {"ModerationLabels": labels, "ModerationModelVersion": "7.0"},
+        {"Image": ANY, "MinConfidence": ANY},
+    )
+
+
+def upload_for(client, person, data: bytes, provider: str) -> str:
+    response = client.post(
+        "/api/photos/upload",
+        headers=person.headers,
+        data={"file": (io.BytesIO(data), "photo.jpg"), "provider": provider},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 202, response.get_json()
+    return response.get_json()["session_id"]
+
+
+def processed(app, client, person, data: bytes, provider: str = "rekognition") -> dict:
+    """Upload a photo for `provider` and run its job here; its moderation as the API shows it."""
+    session_id = upload_for(client, person, data, provider)
+    with app.app_context():
+        processing.process_session(uuid.UUID(session_id))
+    return moderation(client, person, session_id)
+
+
+def new_bank(client, admin, name: str, action: str = "reject") -> dict:
+    response = client.post("/api/banks", headers=admin.headers, json={"name": name, "action": action})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def bank_photo(client, admin, bank: dict, data: bytes) -> dict:
+    """Add the PDQ hash of a photo to a bank by hand, as its hash would come from another list."""
+    pdq_hash = make_derivatives(data).fingerprint.pdq
+    response = client.post(
+        f"/api/banks/{bank['id']}/entries", headers=admin.headers, json={"pdq_hash": pdq_hash}
+    )
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def moderation(client, person, session_id: str) -> dict:
+    return client.get(f"/api/photos/{session_id}", headers=person.headers).get_json()["moderation"]
+
+
+def review(client, admin, virtual_image_id: str, verdict: str) -> None:
+    response = client.post(
+        f"/api/virtual-images/{virtual_image_id}/review", headers=admin.headers, json={"verdict": verdict}
+    )
+    assert response.status_code == 200, response.get_json()
+
+
+def bank_entries(app) -> list[BankEntry]:
+    with app.app_context():
+        rows = list(db.session.scalars(select(BankEntry)))
+        db.session.expunge_all()
+        return rows
+
+
+def test_near_copies_of_an_image_rejected_in_review_are_rejected_without_asking_rekognition(
+    app, client, user, admin, parked, rekognition
+):
+    original = scene(21)
+    answers(rekognition, SUGGESTIVE)
+    first = processed(app, client, user, encoded(original, "JPEG", quality=90))
+    assert first["status"] == "flagged"
+
+    review(client, admin, first["virtual_image_id"], "rejected")
+
+    (entry,) = bank_entries(app)
+    assert (entry.origin.value, entry.origin_image_id) == ("review", uuid.UUID(first["virtual_image_id"]))
+    for name, copy in COPIES.items():
+        decided = processed(app, client, admin, copy(original))
+        assert (decided["status"], decided["source"]) == ("rejected", "hash_match"), name
+        assert decided["labels"][0]["Name"] == f"Matched bank {REVIEW_BANK}"
+        assert decided["match"]["bank"] == REVIEW_BANK
+        assert decided["match"]["entry_id"] == str(entry.id)
+        assert decided["match"]["origin_image_id"] == first["virtual_image_id"]
+        assert 0 <= decided["match"]["distance"] <= 31
+    # Pictures that only look alike in kind are asked about: these are Rekognition's only other calls.
+    for seed in (22, 23):
+        answers(rekognition, [])
+        unrelated = processed(app, client, user, encoded(scene(seed), "JPEG", quality=90))
+        assert (unrelated["status"], unrelated["source"]) == ("approved", "rekognition")
+
+
+def test_the_same_bytes_again_reuse_the_verdict_and_a_persons_decision_carries_over(
+    app, client, user, other_user, admin, parked, rekognition
+):
+    data = encoded(scene(31), "JPEG", quality=85)
+    answers(rekognition, EXPLICIT)
+    first = processed(app, client, user, data)
+    assert first["status"] == "rejected"
+
+    again = processed(app, client, user, data)
+
+    assert (again["status"], again["source"], again["duplicate_of"]) == (
+        "rejected",
+        "duplicate_of",
+        first["virtual_image_id"],
+    )
+    assert again["labels"] == EXPLICIT
+    # Another user's upload is judged alike, but is not shown whose image it repeats.
+    theirs = processed(app, client, other_user, data)
+    assert (theirs["status"], theirs["source"], theirs["duplicate_of"]) == ("rejected", "duplicate_of", None)
+
+    review(client, admin, first["virtual_image_id"], "approved")
+    after_review = processed(app, client, user, data)
+
+    assert (after_review["status"], after_review["duplicate_of"]) == ("approved", first["virtual_image_id"])
+
+
+def test_a_persons_approval_of_the_same_bytes_outranks_a_bank_match(
+    app, client, user, admin, parked, rekognition
+):
+    data = encoded(scene(41), "JPEG", quality=85)
+    answers(rekognition, SUGGESTIVE)
+    first = processed(app, client, user, data)
+    review(client, admin, first["virtual_image_id"], "approved")
+    bank_photo(client, admin, new_bank(client, admin, "List"), data)
+
+    again = processed(app, client, user, data)
+
+    assert (again["status"], again["source"]) == ("approved", "duplicate_of")
+
+
+def test_approving_an_image_takes_its_rejection_out_of_the_bank(
+    app, client, user, admin, parked, rekognition
+):
+    answers(rekognition, SUGGESTIVE)
+    first = processed(app, client, user, encoded(scene(51), "JPEG", quality=90))
+    review(client, admin, first["virtual_image_id"], "rejected")
+    assert len(bank_entries(app)) == 1
+
+    review(client, admin, first["virtual_image_id"], "approved")
+
+    assert bank_entries(app) == []
+    answers(rekognition, [])
+    copy = processed(app, client, user, COPIES["jpeg-q50"](scene(51)))
+    assert copy["source"] == "rekognition"
+
+
+def test_flat_images_are_neither_banked_nor_matched(app, client, user, admin, parked, rekognition):
+    answers(rekognition, SUGGESTIVE)
+    flat = processed(app, client, user, image_bytes(color="navy"))
+    assert flat["pdq_quality"] < 50
+
+    review(client, admin, flat["virtual_image_id"], "rejected")
+
+    assert bank_entries(app) == []
+    with app.app_context():
+        assert hash_matching.find_match(flat["pdq_hash"], flat["pdq_quality"]) is None
+
+
+def test_a_bank_with_no_provider_call_decides_the_external_services_images_too(
+    app, client, user, admin, vendor
+):
+    bank_photo(
+        client, admin, new_bank(client, admin, "Known", "flag"), encoded(scene(61), "JPEG", quality=90)
+    )
+
+    photo = upload_for(client, user, COPIES["resized-50"](scene(61)), "external")
+
+    decided = wait_for(lambda: decided_moderation(client, admin, photo), timeout=60)
+    assert (decided["status"], decided["source"], decided["match"]["bank"]) == (
+        "flagged",
+        "hash_match",
+        "Known",
+    )
+    with app.app_context():
+        assert (
+            db.session.get(VirtualImage, uuid.UUID(decided["virtual_image_id"])).external_requested_at is None
+        )
+    assert vendor.received == []
+
+
+def decided_moderation(client, person, session_id: str) -> dict | None:
+    found = moderation(client, person, session_id)
+    return found if found["status"] != "pending" else None
+
+
+def test_the_external_services_verdict_is_reused_for_the_same_bytes_without_a_second_request(
+    app, client, user, vendor
+):
+    data = encoded(scene(71), "JPEG", quality=90)
+    first = upload_for(client, user, data, "external")
+    request = vendor.wait_for_requests(1)[0]
+    verdict = {
+        "virtual_image_id": request.body["virtual_image_id"],
+        "verdict": "rejected",
+        "labels": EXPLICIT,
+    }
+    assert call_back(request.body["callback_url"], WEBHOOK_SECRET, verdict)[0] == 200
+
+    again = upload_for(client, user, data, "external")
+
+    decided = wait_for(lambda: decided_moderation(client, user, again), timeout=60)
+    assert (decided["status"], decided["source"]) == ("rejected", "duplicate_of")
+    assert decided["duplicate_of"] == moderation(client, user, first)["virtual_image_id"]
+    assert len(vendor.received) == 1
+
+
+def test_bank_changes_reach_a_running_worker_at_once(app, client, user, admin, worker):
+    original = scene(81)
+    bank = new_bank(client, admin, "Known")
+    entry = bank_photo(client, admin, bank, encoded(original, "JPEG", quality=90))
+
+    def verdict_of_a_fresh_copy(quality: int) -> tuple[dict, float]:
+        started = time.monotonic()
+        session_id = upload_for(client, user, encoded(original, "JPEG", quality=quality), "local")
+        assert wait_until_terminal(app, session_id) == "completed"
+        return moderation(client, admin, session_id), time.monotonic() - started
+
+    added, _ = verdict_of_a_fresh_copy(60)
+    assert (added["status"], added["source"]) == ("rejected", "hash_match")
+
+    switched_off = f"/api/banks/{bank['id']}/entries/{entry['id']}"
+    assert client.patch(switched_off, headers=admin.headers, json={"enabled": False}).status_code == 200
+    disabled, seconds = verdict_of_a_fresh_copy(61)
+    assert disabled["source"] != "hash_match"
+    assert seconds < 5
+
+    client.patch(switched_off, headers=admin.headers, json={"enabled": True})
+    assert (
+        client.patch(f"/api/banks/{bank['id']}", headers=admin.headers, json={"enabled": False}).status_code
+        == 200
+    )
+    bank_off, _ = verdict_of_a_fresh_copy(62)
+    assert bank_off["source"] != "hash_match"
+
+    client.patch(f"/api/banks/{bank['id']}", headers=admin.headers, json={"enabled": True, "action": "flag"})
+    flagged, _ = verdict_of_a_fresh_copy(63)
+    assert (flagged["status"], flagged["source"]) == ("flagged", "hash_match")
+
+
+HASHES = [f"{digit}" * 64 for digit in "0123456789abcdef"]
+
+
+def test_a_hash_list_imports_whole_and_exports_the_same_way(client, admin):
+    bank = new_bank(client, admin, "Shared", "reject")
+    listing = f'pdq,note\n{HASHES[1]}\n\n{HASHES[2].upper()},"from a partner, batch 7"\n{HASHES[3]},\n'
+
+    imported = client.post(
+        f"/api/banks/{bank['id']}/import", headers=admin.headers, data=listing, content_type="text/csv"
+    )
+    again = client.post(
+        f"/api/banks/{bank['id']}/import",
+        headers=admin.headers,
+        data={"file": (io.BytesIO(listing.encode()), "hashes.csv")},
+        content_type="multipart/form-data",
+    )
+
+    assert imported.get_json() == {"added": 3, "already_present": 0}
+    assert again.get_json() == {"added": 0, "already_present": 3}
+    exported = client.get(f"/api/banks/{bank['id']}/export", headers=admin.headers)
+    assert exported.headers["Content-Type"].startswith("text/csv")
+    assert exported.get_data(as_text=True) == (
+        f'{HASHES[1]}\n{HASHES[2]},"from a partner, batch 7"\n{HASHES[3]}\n'
+    )
+    copy = new_bank(client, admin, "Copy", "flag")
+    client.post(
+        f"/api/banks/{copy['id']}/import",
+        headers=admin.headers,
+        data=exported.get_data(),
+        content_type="text/csv",
+    )
+    assert (
+        client.get(f"/api/banks/{copy['id']}/export", headers=admin.headers).get_data() == exported.get_data()
+    )
+
+
+def test_a_hash_list_with_malformed_lines_names_each_and_changes_nothing(client, admin):
+    bank = new_bank(client, admin, "Shared", "reject")
+    listing = f"{HASHES[1]}\n{HASHES[2]}\nnot-a-hash\n{HASHES[3][:-1]}\n{HASHES[4]},note,extra\n{HASHES[5]}\n"
+
+    answer = client.post(
+        f"/api/banks/{bank['id']}/import", headers=admin.headers, data=listing, content_type="text/plain"
+    )
+
+    assert answer.status_code == 422
+    error = answer.get_json()["error"]
+    assert error["code"] == "invalid_hash_list"
+    assert [line["line"] for line in error["lines"]] == [3, 4, 5]
+    assert "line 3" in error["message"]
+    assert client.get(f"/api/banks/{bank['id']}", headers=admin.headers).get_json()["entries"] == 0
+
+
+def test_bank_operations_are_for_admins_and_check_their_input(client, user, admin):
+    assert client.get("/api/banks", headers=user.headers).status_code == 403
+    assert (
+        client.post("/api/banks", headers=user.headers, json={"name": "x", "action": "reject"}).status_code
+        == 403
+    )
+    bank = new_bank(client, admin, "Known", "reject")
+    assert (bank["distance"], bank["enabled"], bank["entries"]) == (31, True, 0)
+
+    duplicate = client.post("/api/banks", headers=admin.headers, json={"name": "Known", "action": "flag"})
+    bad_action = client.post("/api/banks", headers=admin.headers, json={"name": "B", "action": "delete"})
+    too_far = client.patch(f"/api/banks/{bank['id']}", headers=admin.headers, json={"distance": 200})
+    bad_hash = client.post(
+        f"/api/banks/{bank['id']}/entries", headers=admin.headers, json={"pdq_hash": "abc"}
+    )
+    empty_import = client.post(
+        f"/api/banks/{bank['id']}/import", headers=admin.headers, data="", content_type="text/plain"
+    )
+
+    assert (duplicate.status_code, duplicate.get_json()["error"]["code"]) == (409, "bank_exists")
+    assert (bad_action.status_code, bad_action.get_json()["error"]["code"]) == (422, "invalid_bank")
+    assert (too_far.status_code, too_far.get_json()["error"]["code"]) == (422, "invalid_field")
+    assert (bad_hash.status_code, bad_hash.get_json()["error"]["code"]) == (422, "invalid_pdq_hash")
+    assert (empty_import.status_code, empty_import.get_json()["error"]["code"]) == (400, "missing_hash_list")
+    assert client.get(f"/api/banks/{uuid.uuid4()}", headers=admin.headers).status_code == 404
+
+
+def test_matches_and_lookups_are_measured(app, client, user, admin, parked, rekognition):
+    answers(rekognition, SUGGESTIVE)
+    first = processed(app, client, user, encoded(scene(91), "JPEG", quality=90))
+    review(client, admin, first["virtual_image_id"], "rejected")
+    processed(app, client, user, COPIES["brighter"](scene(91)))
+
+    scraped = client.get("/metrics").get_data(as_text=True)
+
+    assert f'photogate_hash_matches{{bank="{REVIEW_BANK}"}} 1.0' in scraped
+    assert "photogate_hash_lookup_duration_seconds_count 2.0" in scraped
+
+
+def test_the_index_starts_over_when_the_bank_tables_are_emptied(app, admin):
+    with app.app_context():
+        owner = db.session.get(User, admin.id)
+        bank = banks.create_bank("Known", "reject")
+        banks.import_hashes(bank, HASHES[1], owner)
+        assert bank_index.current().candidates(HASHES[1])
+
+        db.session.execute(text("TRUNCATE hash_bank_entries, hash_banks, hash_bank_revision CASCADE"))
+        db.session.commit()
+        bank = banks.create_bank("Known again", "reject")
+        banks.import_hashes(bank, HASHES[2], owner)
+
+        index = bank_index.current()
+        assert not index.candidates(HASHES[1])
+        assert index.candidates(HASHES[2])
+        assert db.session.scalar(select(func.count()).select_from(BankEntry)) == 1
