@@ -24,7 +24,7 @@ from webapp.extensions import db
 from webapp.imaging import make_derivatives
 from webapp.models import BankEntry, User, VirtualImage
 from webapp.moderation import providers
-from webapp.services import bank_index, banks, hash_matching, processing
+from webapp.services import bank_index, banks, bulk_moderation, hash_matching, processing
 
 REVIEW_BANK = "Rejected in review"
 SUGGESTIVE = [{"Name": "Explicit", "ParentName": "", "Confidence": 62.0, "TaxonomyLevel": 1}]  # flagged
@@ -409,3 +409,29 @@ def test_the_index_starts_over_when_the_bank_tables_are_emptied(app, admin):
         assert not index.candidates(HASHES[1])
         assert index.candidates(HASHES[2])
         assert db.session.scalar(select(func.count()).select_from(BankEntry)) == 1
+
+
+def test_a_job_whose_photos_were_all_judged_before_ends_without_a_bulk_analysis(
+    app, client, user, admin, parked, rekognition
+):
+    known, repeated = encoded(scene(101), "JPEG", quality=90), encoded(scene(102), "JPEG", quality=90)
+    bank_photo(client, admin, new_bank(client, admin, "Known"), known)
+    answers(rekognition, EXPLICIT)
+    processed(app, client, user, repeated)
+    files = [(io.BytesIO(COPIES["resized-50"](scene(101))), "copy.jpg"), (io.BytesIO(repeated), "again.jpg")]
+
+    body = client.post(
+        "/api/bulk-nsfw/upload",
+        headers=user.headers,
+        data={"files": files, "provider": "rekognition_bulk"},
+        content_type="multipart/form-data",
+    ).get_json()
+    with app.app_context():
+        for image in body["images"]:
+            processing.process_session(uuid.UUID(image["session_id"]))
+        bulk_moderation.start_analysis(uuid.UUID(body["job_id"]))
+
+    # The stubbed Rekognition has no answer queued: starting an analysis would have raised.
+    status = client.get(f"/api/bulk-nsfw/{body['job_id']}/status", headers=user.headers).get_json()
+    assert (status["status"], status["rejected"], status["pending"]) == ("completed", 2, 0)
+    assert sorted(image["moderation_status"] for image in status["images"]) == ["rejected", "rejected"]

@@ -39,10 +39,6 @@ def start_analysis(job_id: uuid.UUID) -> None:
         return
     if job.provider_job_id is None:
         entries = _manifest_entries(job_id)
-        if not entries:
-            # Hash banks and earlier copies decided every image: nothing is left to analyse.
-            verdicts.record({}, job_id)
-            return
         bucket = get_storage().bucket
         manifest = rekognition_bulk.build_manifest(bucket, entries)
         get_storage().put(rekognition_bulk.manifest_key(job_id), manifest, "application/jsonl")
