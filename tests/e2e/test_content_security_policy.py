@@ -152,13 +152,30 @@ def test_every_page_an_admin_sees_keeps_to_the_policy(page, live_server, app, us
     expect(page.locator(".moderation .status-line .badge")).to_have_text("rejected")
     assert_no_violation(page, console, "photo page after a decision")
 
+    # The bank pages: a bank made through the list page's form, then its own page with its forms.
+    visit(page, console, f"{live_server}/admin/banks")
+    page.fill("input[name=name]", "Policy bank")
+    page.click("text=Create bank")
+    page.wait_for_url(f"{live_server}/admin/banks/*")
+    expect(page.locator("h1")).to_contain_text("Policy bank")
+    assert_no_violation(page, console, "bank page")
+
     job = page.request.post(f"{live_server}/api/bulk-nsfw/jobs", headers=admin.headers, data={})
     assert job.status == 201 and "content-security-policy" in job.headers
     visit(page, console, f"{live_server}/jobs/{job.json()['job_id']}")
     page.click("text=Cancel job")
     expect(page.locator("#job")).to_have_attribute("data-status", "cancelled")
     assert_no_violation(page, console, "job after a cancel")
-    for path in ("/admin/queues", "/jobs", "/upload", "/photos", "/batch", "/account", "/no-such-page"):
+    for path in (
+        "/admin/queues",
+        "/admin/banks",
+        "/jobs",
+        "/upload",
+        "/photos",
+        "/batch",
+        "/account",
+        "/no-such-page",
+    ):
         visit(page, console, live_server + path)
 
 

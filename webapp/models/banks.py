@@ -78,6 +78,10 @@ class BankEntry(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
     bank: Mapped[Bank] = relationship()
+    # The image whose rejection added it, while that image exists (its photo is what pages link to).
+    origin_image: Mapped["VirtualImage | None"] = relationship(  # noqa: F821
+        viewonly=True, foreign_keys=[origin_image_id]
+    )
 
     def hashes(self) -> list[str]:
         """Every hash this entry matches on: its own, then its crops'."""

@@ -17,6 +17,7 @@ from flask import current_app
 from PIL import Image
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import selectinload
 
 from webapp.errors import AppError, NotFound, parse_id
 from webapp.extensions import db
@@ -191,7 +192,8 @@ def entries(bank: Bank, page: int, per_page: int) -> tuple[list[BankEntry], int]
     query = select(BankEntry).where(BankEntry.bank_id == bank.id)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.session.scalars(
-        query.order_by(BankEntry.created_at.desc(), BankEntry.id)
+        query.options(selectinload(BankEntry.origin_image))
+        .order_by(BankEntry.created_at.desc(), BankEntry.id)
         .offset((page - 1) * per_page)
         .limit(per_page)
     )
