@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -27,6 +28,7 @@ from tests.support.processes import ROOT, start_worker, stop
 from tests.support.standin import StandIn
 from webapp import create_app
 from webapp.extensions import db
+from webapp.moderation import providers
 from webapp.queue import photo_queue, redis_connection
 from webapp.storage import get_storage
 
@@ -134,6 +136,27 @@ def user(app) -> Person:
 @pytest.fixture
 def other_user(app) -> Person:
     return make_user(app, "someone-else@example.com")
+
+
+@pytest.fixture
+def admin(app) -> Person:
+    return make_user(app, "admin@example.com", admin=True)
+
+
+@pytest.fixture
+def parked(app, monkeypatch):
+    """No worker listens: the test runs each job itself, in this process."""
+    monkeypatch.setitem(app.config, "QUEUE_NAME", f"parked-{uuid.uuid4().hex[:6]}")
+
+
+@pytest.fixture
+def rekognition(app):
+    """Rekognition answers only what the test queues (botocore's Stubber): any other call fails."""
+    with app.app_context():
+        client = providers.rekognition_client()
+    with Stubber(client) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()
 
 
 @pytest.fixture

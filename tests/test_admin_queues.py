@@ -11,7 +11,7 @@ import pytest
 from rq import Queue, SimpleWorker
 from rq.job import Job
 
-from tests.support.factories import Person, image_bytes, make_user, wait_for
+from tests.support.factories import Person, image_bytes, wait_for
 from tests.support.jobs import job_status
 from tests.support.pages import htmx_post, signed_in
 from tests.support.processes import start_worker, stop
@@ -43,11 +43,6 @@ def test_queue(app, monkeypatch) -> str:
     name = f"admin-test-{uuid.uuid4().hex[:8]}"
     monkeypatch.setitem(app.config, "QUEUE_NAME", name)
     return name
-
-
-@pytest.fixture
-def admin(app) -> Person:
-    return make_user(app, "admin@example.com", admin=True)
 
 
 @pytest.fixture

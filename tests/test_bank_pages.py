@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.support.factories import Person, make_user
+from tests.support.factories import Person
 from tests.support.pages import signed_in
 from tests.support.reviews import waiting_photo
 from webapp.extensions import db
@@ -23,11 +23,6 @@ HASH_C = "f" * 60 + "0000"
 def no_worker(app, monkeypatch):
     """Photos stay as the tests leave them: no worker listens to this queue."""
     monkeypatch.setitem(app.config, "QUEUE_NAME", "nobody-listens-here")
-
-
-@pytest.fixture
-def admin(app) -> Person:
-    return make_user(app, "admin@example.com", admin=True)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import io
 import time
 import uuid
 
-import pytest
 from botocore.stub import ANY, Stubber
 from PIL import Image, ImageEnhance
 from sqlalchemy import func, select, text
@@ -14,7 +13,6 @@ from tests.support.environment import WEBHOOK_SECRET
 from tests.support.factories import (
     encoded,
     image_bytes,
-    make_user,
     scene,
     wait_for,
     wait_until_terminal,
@@ -23,7 +21,6 @@ from tests.support.standin import call_back
 from webapp.extensions import db
 from webapp.imaging import make_derivatives
 from webapp.models import BankEntry, User, VirtualImage
-from webapp.moderation import providers
 from webapp.services import bank_index, banks, bulk_moderation, hash_matching, processing
 
 REVIEW_BANK = "Rejected in review"
@@ -42,27 +39,6 @@ COPIES = {
     "cropped-5-each-side": lambda im: encoded(cropped(im), "JPEG", quality=90),
     "brighter": lambda im: encoded(ImageEnhance.Brightness(im).enhance(1.2), "JPEG", quality=90),
 }
-
-
-@pytest.fixture
-def admin(app):
-    return make_user(app, "admin@example.com", admin=True)
-
-
-@pytest.fixture
-def parked(app, monkeypatch):
-    """No worker listens: the test runs each photo's job itself, in this process."""
-    monkeypatch.setitem(app.config, "QUEUE_NAME", f"parked-{uuid.uuid4().hex[:6]}")
-
-
-@pytest.fixture
-def rekognition(app):
-    """Rekognition answers only what the test queues: any other call fails the image."""
-    with app.app_context():
-        client = providers.rekognition_client()
-    with Stubber(client) as stubber:
-        yield stubber
-        stubber.assert_no_pending_responses()
 
 
 def answers(stubber: Stubber, labels: list[dict]) -> None:

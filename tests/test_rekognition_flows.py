@@ -10,13 +10,13 @@ import json
 import uuid
 
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import ANY
 
 from tests.support.environment import BUCKET
 from tests.support.factories import heic_bytes, image_bytes, marked
 from webapp.extensions import db
 from webapp.models import BulkJob, JobStatus, ModerationStatus, PhotoSession, VirtualImage
-from webapp.moderation import ModerationUnavailable, providers
+from webapp.moderation import ModerationUnavailable
 from webapp.services import bulk_moderation, processing
 
 EXPLICIT = [
@@ -30,21 +30,6 @@ EXPLICIT = [
     {"Name": "Explicit", "ParentName": "", "Confidence": 93.1, "TaxonomyLevel": 1},
 ]
 SWIMWEAR = [{"Name": "Swimwear or Underwear", "ParentName": "", "Confidence": 97.0, "TaxonomyLevel": 1}]
-
-
-@pytest.fixture
-def parked(app, monkeypatch):
-    """No worker listens: the test runs each step itself, in this process."""
-    monkeypatch.setitem(app.config, "QUEUE_NAME", f"parked-{uuid.uuid4().hex[:6]}")
-
-
-@pytest.fixture
-def rekognition(app):
-    with app.app_context():
-        client = providers.rekognition_client()
-    with Stubber(client) as stubber:
-        yield stubber
-        stubber.assert_no_pending_responses()
 
 
 def _virtual_image(app, session_id: str) -> VirtualImage:

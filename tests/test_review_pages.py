@@ -5,7 +5,6 @@ import uuid
 
 import pytest
 
-from tests.support.factories import Person, make_user
 from tests.support.pages import htmx_post, signed_in
 from tests.support.reviews import image_state, reviews_of, waiting_photo
 from webapp.models import ModerationStatus
@@ -23,11 +22,6 @@ def audit_lines(html: str) -> list[str]:
 def no_worker(app, monkeypatch):
     """Photos stay as the tests leave them: no worker listens to this queue."""
     monkeypatch.setitem(app.config, "QUEUE_NAME", "nobody-listens-here")
-
-
-@pytest.fixture
-def admin(app) -> Person:
-    return make_user(app, "admin@example.com", admin=True)
 
 
 @pytest.fixture

@@ -4,17 +4,12 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.browser import log_in
-from tests.support.factories import encoded, make_user, scene, upload, wait_until_terminal
+from tests.support.factories import encoded, scene, upload, wait_until_terminal
 from webapp.extensions import db
 from webapp.imaging import MIN_QUALITY
 from webapp.models import ModerationStatus, VirtualImage
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def admin(app):
-    return make_user(app, "banker@example.com", admin=True)
 
 
 def flag_for_review(app, virtual_image_id: str) -> None:

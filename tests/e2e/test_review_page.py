@@ -4,16 +4,11 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.browser import log_in
-from tests.support.factories import make_user, wait_until_terminal
+from tests.support.factories import wait_until_terminal
 from tests.support.reviews import image_state, reviews_of, waiting_photo
 from webapp.models import ModerationStatus
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def admin(app):
-    return make_user(app, "reviewer@example.com", admin=True)
 
 
 def processed_waiting_photos(app, owner, count: int):
@@ -66,7 +61,7 @@ def test_an_admin_reveals_and_approves_from_the_keyboard_and_the_photo_page_show
     page.goto(f"{live_server}/photos/{first.session_id}")
     expect(page.locator("[data-review]")).to_have_count(1)
     expect(page.locator("[data-review]")).to_contain_text(
-        "reviewer@example.com changed flagged → approved on"
+        "admin@example.com changed flagged → approved on"
     )
     expect(page.locator("[data-review]")).to_contain_text(": a beach")
 
