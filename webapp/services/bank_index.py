@@ -103,10 +103,14 @@ def _limit_faiss_to_one_thread() -> None:
 _indexes: dict[str, BankIndex] = {}
 
 
-def current() -> BankIndex:
-    """This process's index for the app's database, brought up to date."""
+def current(connection: Connection | None = None) -> BankIndex:
+    """This process's index for the app's database, brought up to date over `connection` (a job's
+    own, saving a checkout per lookup) or a connection of its own."""
     _limit_faiss_to_one_thread()
     index = _indexes.setdefault(str(db.engine.url), BankIndex())
-    with db.engine.connect() as connection:
+    if connection is not None:
         index.refresh(connection)
+    else:
+        with db.engine.connect() as own:
+            index.refresh(own)
     return index

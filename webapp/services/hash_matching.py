@@ -69,7 +69,7 @@ def find_match(pdq_hash: str | None, quality: int | None) -> Match | None:
     if pdq_hash is None or quality is None or quality < MIN_QUALITY:
         return None
     started = time.perf_counter()
-    candidates = bank_index.current().candidates(pdq_hash)
+    candidates = bank_index.current(db.session.connection()).candidates(pdq_hash)
     match = _best(candidates) if candidates else None
     _count_lookup(time.perf_counter() - started)
     return match
