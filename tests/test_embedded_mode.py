@@ -12,9 +12,10 @@ import pytest
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from tests.support.factories import image_bytes, wait_for
+from tests.support.factories import encoded, image_bytes, scene, wait_for
 from tests.support.processes import ROOT
 from tests.support.services import free_port, wait_until
+from webapp.imaging import make_derivatives
 
 CONFIGURATION = ("DATABASE_URL", "REDIS_URL", "S3_BUCKET", "S3_ENDPOINT_URL", "SECRET_KEY", "QUEUE_NAME")
 
@@ -83,3 +84,57 @@ def _group_alive(group: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_hash_banks_work_on_the_embedded_database(embedded):
+    base, _token, instance, _process = embedded
+    env = {name: value for name, value in os.environ.items() if name not in CONFIGURATION}
+    env["PHOTOGATE_INSTANCE_PATH"] = str(instance)
+    created = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "users", "create", "admin@example.com", "--admin"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        check=True,
+    )
+    token = created.stdout.decode().strip().splitlines()[-1]
+    original = scene(5)
+    bank = _api(
+        base,
+        token,
+        "/api/banks",
+        json.dumps({"name": "Known", "action": "reject"}).encode(),
+        "application/json",
+    )
+    listing = f"{make_derivatives(encoded(original, 'JPEG', quality=90)).fingerprint.pdq},seen before\n"
+    imported = _api(base, token, f"/api/banks/{bank['id']}/import", (listing * 2).encode(), "text/csv")
+    assert imported == {"added": 1, "already_present": 1}
+
+    copy = encoded(original.resize((original.width // 2, original.height // 2)), "JPEG", quality=80)
+    other = encoded(scene(6), "JPEG", quality=80)
+    matched, first, again = (_processed(base, token, data) for data in (copy, other, other))
+
+    assert (matched["status"], matched["source"], matched["match"]["bank"]) == (
+        "rejected",
+        "hash_match",
+        "Known",
+    )
+    assert first["source"] == "local"
+    assert (again["status"], again["source"], again["duplicate_of"]) == (
+        first["status"],
+        "duplicate_of",
+        first["virtual_image_id"],
+    )
+
+
+def _processed(base: str, token: str, data: bytes) -> dict:
+    """Upload a photo and wait for its verdict; its moderation."""
+    boundary, body = encode_multipart({"file": FileStorage(io.BytesIO(data), filename="a.jpg")})
+    accepted = _api(base, token, "/api/photos/upload", body, f"multipart/form-data; boundary={boundary}")
+    return wait_for(
+        lambda: (
+            (m := _api(base, token, f"/api/photos/{accepted['session_id']}")["moderation"])["status"]
+            != "pending"
+            and m
+        )
+    )

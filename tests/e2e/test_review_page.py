@@ -60,9 +60,7 @@ def test_an_admin_reveals_and_approves_from_the_keyboard_and_the_photo_page_show
 
     page.goto(f"{live_server}/photos/{first.session_id}")
     expect(page.locator("[data-review]")).to_have_count(1)
-    expect(page.locator("[data-review]")).to_contain_text(
-        "admin@example.com changed flagged → approved on"
-    )
+    expect(page.locator("[data-review]")).to_contain_text("admin@example.com changed flagged → approved on")
     expect(page.locator("[data-review]")).to_contain_text(": a beach")
 
 

@@ -78,7 +78,8 @@ class BankIndex:
             BankEntry.revision > after, BankEntry.revision <= upto
         )
         added = 0
-        result = connection.execution_options(yield_per=LOAD_CHUNK).execute(query)
+        # Per statement: options set on the connection would stay on a job's connection after it.
+        result = connection.execute(query.execution_options(yield_per=LOAD_CHUNK))
         for rows in result.partitions():
             hashes = []
             for entry_id, pdq_hash, crop_hashes in rows:

@@ -10,12 +10,13 @@ import io
 import logging
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 from flask import current_app
 from PIL import Image
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 PDQ_HEX = re.compile(r"[0-9a-f]{64}")
 NOTE_LENGTH = 2000
 NAME_LENGTH = 100
-INSERT_CHUNK = 5000
+INSERT_CHUNK = 20_000
 # Lines of a hash list that are not hashes but a header naming the columns.
 HEADERS = ({"pdq"}, {"pdq", "note"}, {"hash"}, {"hash", "note"})
 
@@ -83,6 +84,16 @@ class BankSummary:
     entries: int
     enabled_entries: int
     matches: int
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """A hash joining a bank, with what the bank keeps beside it."""
+
+    pdq_hash: str
+    note: str | None = None
+    origin_image_id: uuid.UUID | None = None
+    crop_hashes: str | None = None
 
 
 @dataclass(frozen=True)
@@ -205,7 +216,8 @@ def add_entry(bank: Bank, pdq_hash: str, note: str | None, user: User) -> tuple[
     pdq_hash = pdq_hash.strip().lower()
     if not PDQ_HEX.fullmatch(pdq_hash):
         raise InvalidHash()
-    added = _insert([_row(bank, pdq_hash, _note(note), EntryOrigin.MANUAL, user)])
+    added = _insert(bank, EntryOrigin.MANUAL, user, [NewEntry(pdq_hash, _note(note))])
+    db.session.commit()
     entry = db.session.scalars(
         select(BankEntry).where(BankEntry.bank_id == bank.id, BankEntry.pdq_hash == pdq_hash)
     ).one()
@@ -222,11 +234,25 @@ def set_entry(entry: BankEntry, *, enabled: bool | None = None, note: str | None
     return entry
 
 
-def parse_hash_list(text: str) -> list[tuple[str, str | None]]:
-    """The (hash, note) of each line of a text or CSV hash list: one PDQ hash per line, an optional
-    note in a second column, blank lines and a header line allowed. InvalidHashList names every
-    malformed line."""
-    parsed, errors = [], []
+def import_hashes(bank: Bank, text: str, user: User) -> Added:
+    """Every hash of a hash list, or none if a line is malformed (InvalidHashList names each); the
+    bank's hashes already are counted, not added again.
+
+    A list is one PDQ hash per line with an optional note column (text or CSV); blank lines and a
+    header line are allowed. Lines are added as they are read, in one transaction that is rolled
+    back if any was malformed, so a list of millions is never held in memory whole.
+    """
+    errors: list[dict] = []
+    added = _insert(bank, EntryOrigin.IMPORT, user, _listed_entries(text, errors))
+    if errors:
+        db.session.rollback()
+        raise InvalidHashList(errors)
+    db.session.commit()
+    return added
+
+
+def _listed_entries(text: str, errors: list[dict]) -> Iterator[NewEntry]:
+    """The entries a hash list names; each malformed line is appended to `errors` instead."""
     for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
         cells = [cell.strip() for cell in row]
         if not any(cells) or (number == 1 and {cell.lower() for cell in cells if cell} in HEADERS):
@@ -237,16 +263,7 @@ def parse_hash_list(text: str) -> list[tuple[str, str | None]]:
         elif not PDQ_HEX.fullmatch(pdq_hash):
             errors.append({"line": number, "error": "not a PDQ hash (64 hexadecimal digits)"})
         else:
-            parsed.append((pdq_hash, _note(cells[1]) if len(cells) == 2 else None))
-    if errors:
-        raise InvalidHashList(errors)
-    return parsed
-
-
-def import_hashes(bank: Bank, text: str, user: User) -> Added:
-    """Every hash of a hash list, or none if a line is malformed; hashes the bank has are counted."""
-    parsed = parse_hash_list(text)
-    return _insert([_row(bank, pdq_hash, note, EntryOrigin.IMPORT, user) for pdq_hash, note in parsed])
+            yield NewEntry(pdq_hash, _note(cells[1]) if len(cells) == 2 else None)
 
 
 def export_hashes(bank: Bank) -> Iterable[str]:
@@ -285,12 +302,10 @@ def add_rejected(images: list[VirtualImage], reviewer: User) -> Added:
     usable = [image for image in images if image.pdq_hash and (image.pdq_quality or 0) >= MIN_QUALITY]
     if bank is None or not usable:
         return Added(0, 0)
-    rows = [
-        _row(bank, image.pdq_hash, None, EntryOrigin.REVIEW, reviewer)
-        | {"origin_image_id": image.id, "crop_hashes": _crop_hashes(image)}
-        for image in usable
-    ]
-    return _insert(rows)
+    entries = [NewEntry(image.pdq_hash, None, image.id, _crop_hashes(image)) for image in usable]
+    added = _insert(bank, EntryOrigin.REVIEW, reviewer, entries)
+    db.session.commit()
+    return added
 
 
 def remove_approved(images: list[VirtualImage]) -> int:
@@ -318,41 +333,83 @@ def _crop_hashes(image: VirtualImage) -> str | None:
     return "".join(crop.pdq for crop in crop_fingerprints(pixels))
 
 
-def _row(bank: Bank, pdq_hash: str, note: str | None, origin: EntryOrigin, user: User) -> dict:
-    return {
+def _insert(bank: Bank, origin: EntryOrigin, user: User, entries: Iterable[NewEntry]) -> Added:
+    """Add the entries the bank lacks under the next revision; the caller commits (or rolls back)."""
+    revision = _next_revision()
+    common = {
         "bank_id": bank.id,
-        "pdq_hash": pdq_hash,
-        "note": note,
         "origin": origin,
         "added_by_id": user.id,
         "added_by_email": user.email,
-    }
-
-
-def _insert(rows: list[dict]) -> Added:
-    """Insert the entries a bank lacks, stamped with the next revision, in one transaction."""
-    if not rows:
-        return Added(0, 0)
-    revision = _next_revision()
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    added, now = 0, utcnow()
-    stamped = {
-        "enabled": True,
         "revision": revision,
-        "crop_hashes": None,
-        "created_at": now,
-        "updated_at": now,
     }
-    for start in range(0, len(rows), INSERT_CHUNK):
-        chunk = [{"id": uuid.uuid4()} | stamped | row for row in rows[start : start + INSERT_CHUNK]]
-        statement = (
-            dialect.insert(BankEntry)
-            .on_conflict_do_nothing(index_elements=["bank_id", "pdq_hash"])
-            .returning(BankEntry.id)
-        )
-        added += len(db.session.execute(statement, chunk).all())
-    db.session.commit()
-    return Added(added, len(rows) - added)
+    write = _write_set_based if db.engine.dialect.name == "postgresql" else _write_each
+    added = present = 0
+    entries = iter(entries)
+    while chunk := list(islice(entries, INSERT_CHUNK)):
+        written = write(common, chunk)
+        added, present = added + written, present + len(chunk) - written
+    return Added(added, present)
+
+
+def _write_set_based(common: dict, chunk: list[NewEntry]) -> int:
+    """Thousands of entries in one INSERT … SELECT FROM unnest(…): a million-line list in seconds."""
+    columns = {
+        name: [getattr(entry, name) for entry in chunk]
+        for name in ("pdq_hash", "note", "origin_image_id", "crop_hashes")
+    }
+    columns["origin_image_id"] = [str(value) if value else None for value in columns["origin_image_id"]]
+    values = common | {
+        "bank_id": str(common["bank_id"]),
+        "origin": common["origin"].value,
+        "added_by_id": str(common["added_by_id"]),
+    }
+    return db.session.execute(_INSERT_SET_BASED, values | columns).scalar_one()
+
+
+_INSERT_SET_BASED = text(
+    """
+    WITH added AS (
+        INSERT INTO hash_bank_entries
+               (id, bank_id, pdq_hash, note, origin_image_id, crop_hashes, origin, added_by_id,
+                added_by_email, enabled, revision, created_at, updated_at)
+        SELECT gen_random_uuid(), CAST(:bank_id AS uuid), r.pdq_hash, r.note, r.origin_image_id,
+               r.crop_hashes, CAST(:origin AS bank_entry_origin), CAST(:added_by_id AS uuid),
+               :added_by_email, true, :revision, now(), now()
+          FROM unnest(CAST(:pdq_hash AS text[]), CAST(:note AS text[]), CAST(:origin_image_id AS uuid[]),
+                      CAST(:crop_hashes AS text[])) AS r(pdq_hash, note, origin_image_id, crop_hashes)
+        ON CONFLICT (bank_id, pdq_hash) DO NOTHING
+        RETURNING 1
+    )
+    SELECT count(*) FROM added
+    """
+)
+
+
+def _write_each(common: dict, chunk: list[NewEntry]) -> int:
+    """The embedded SQLite database's way (it has no arrays to unnest): rows in batches, skipping hashes
+    the bank has."""
+    now = utcnow()
+    rows = [
+        common
+        | {
+            "id": uuid.uuid4(),
+            "pdq_hash": entry.pdq_hash,
+            "note": entry.note,
+            "origin_image_id": entry.origin_image_id,
+            "crop_hashes": entry.crop_hashes,
+            "enabled": True,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for entry in chunk
+    ]
+    statement = (
+        sqlite.insert(BankEntry)
+        .on_conflict_do_nothing(index_elements=["bank_id", "pdq_hash"])
+        .returning(BankEntry.id)
+    )
+    return len(db.session.execute(statement, rows).all())
 
 
 def _next_revision() -> int:
