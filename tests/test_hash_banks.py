@@ -411,3 +411,31 @@ def test_a_job_whose_photos_were_all_judged_before_ends_without_a_bulk_analysis(
     status = client.get(f"/api/bulk-nsfw/{body['job_id']}/status", headers=user.headers).get_json()
     assert (status["status"], status["rejected"], status["pending"]) == ("completed", 2, 0)
     assert sorted(image["moderation_status"] for image in status["images"]) == ["rejected", "rejected"]
+
+
+def test_images_rejected_before_banks_existed_join_the_review_bank_by_command(
+    app, client, user, admin, parked, rekognition
+):
+    answers(rekognition, SUGGESTIVE)
+    rejected = processed(app, client, user, encoded(scene(111), "JPEG", quality=90))
+    answers(rekognition, SUGGESTIVE)
+    approved = processed(app, client, user, encoded(scene(112), "JPEG", quality=90))
+    with app.app_context():
+        # What a review did before hash banks: a person's verdict, and no bank entry.
+        for moderated, verdict in ((rejected, "rejected"), (approved, "approved")):
+            image = db.session.get(VirtualImage, uuid.UUID(moderated["virtual_image_id"]))
+            image.moderation_status, image.source, image.reviewed_by_id = verdict, "manual", admin.id
+        db.session.commit()
+    runner = app.test_cli_runner()
+
+    first, again = (runner.invoke(args=["banks", "add-rejected"]) for _ in range(2))
+
+    assert "Added 1 hash(es); 0 were in the bank already." in first.output
+    assert "Added 0 hash(es); 0 were in the bank already." in again.output
+    (entry,) = bank_entries(app)
+    assert (entry.origin_image_id, entry.added_by_email) == (
+        uuid.UUID(rejected["virtual_image_id"]),
+        "admin@example.com",
+    )
+    copy = processed(app, client, user, COPIES["cropped-5-each-side"](scene(111)))
+    assert (copy["status"], copy["source"]) == ("rejected", "hash_match")

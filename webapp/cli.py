@@ -90,6 +90,19 @@ def fingerprint_photos() -> None:
     click.echo(f"Fingerprinted {backfill()} photo(s).")
 
 
+banks = AppGroup("banks", help="Maintain hash banks.")
+
+
+@banks.command("add-rejected")
+def add_rejected_images() -> None:
+    """Add every image people rejected to the review bank (REVIEW_REJECTS_BANK): rejections from
+    before hash banks, or from while it was off. Safe to run again."""
+    from webapp.services.banks import bank_past_rejections
+
+    added = bank_past_rejections()
+    click.echo(f"Added {added.added} hash(es); {added.present} were in the bank already.")
+
+
 @click.command("reconcile")
 @with_appcontext
 def reconcile() -> None:
@@ -118,5 +131,6 @@ def up(host: str, port: int, worker_count: int) -> None:
 def register(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(photos)
+    app.cli.add_command(banks)
     app.cli.add_command(up)
     app.cli.add_command(reconcile)

@@ -12,7 +12,7 @@ import re
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
+from itertools import groupby, islice
 
 from flask import current_app
 from PIL import Image
@@ -30,11 +30,13 @@ from webapp.models import (
     BankRevision,
     EntryOrigin,
     ImageKind,
+    ModerationStatus,
     User,
     VirtualImage,
 )
 from webapp.models.banks import DEFAULT_DISTANCE, MAX_DISTANCE
 from webapp.models.types import utcnow
+from webapp.services.verdicts import MANUAL
 from webapp.storage import ObjectMissing, get_storage
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ PDQ_HEX = re.compile(r"[0-9a-f]{64}")
 NOTE_LENGTH = 2000
 NAME_LENGTH = 100
 INSERT_CHUNK = 20_000
+BACKFILL_BATCH = 200
 # Lines of a hash list that are not hashes but a header naming the columns.
 HEADERS = ({"pdq"}, {"pdq", "note"}, {"hash"}, {"hash", "note"})
 
@@ -293,7 +296,7 @@ def review_bank() -> Bank | None:
     return bank
 
 
-def add_rejected(images: list[VirtualImage], reviewer: User) -> Added:
+def add_rejected(images: list[VirtualImage], reviewer: User | None) -> Added:
     """A person rejected these images: their hashes, and their centre crops', join the review bank.
 
     An image with no hash yet, or one too flat to match on, is left out.
@@ -306,6 +309,41 @@ def add_rejected(images: list[VirtualImage], reviewer: User) -> Added:
     added = _insert(bank, EntryOrigin.REVIEW, reviewer, entries)
     db.session.commit()
     return added
+
+
+def bank_past_rejections() -> Added:
+    """Every image whose verdict is a person's rejection and that the review bank lacks joins it,
+    each credited to its reviewer; walked in id order, so it is safe to run again or beside reviews."""
+    bank = review_bank()
+    total, after = Added(0, 0), None
+    while bank is not None and (batch := _past_rejections(bank, after)):
+        for reviewer_id, images in groupby(batch, key=lambda image: image.reviewed_by_id):
+            reviewer = db.session.get(User, reviewer_id) if reviewer_id else None
+            added = add_rejected(list(images), reviewer)
+            total = Added(total.added + added.added, total.present + added.present)
+        after = max(image.id for image in batch)
+    return total
+
+
+def _past_rejections(bank: Bank, after: uuid.UUID | None) -> list[VirtualImage]:
+    """The next images after `after` that a person rejected, with a hash to match on, not in `bank`."""
+    banked = select(BankEntry.origin_image_id).where(
+        BankEntry.bank_id == bank.id, BankEntry.origin_image_id.is_not(None)
+    )
+    query = (
+        select(VirtualImage)
+        .where(
+            VirtualImage.moderation_status == ModerationStatus.REJECTED,
+            VirtualImage.source == MANUAL,
+            VirtualImage.pdq_quality >= MIN_QUALITY,
+            VirtualImage.id.not_in(banked),
+        )
+        .order_by(VirtualImage.id)
+        .limit(BACKFILL_BATCH)
+    )
+    if after is not None:
+        query = query.where(VirtualImage.id > after)
+    return sorted(db.session.scalars(query), key=lambda image: str(image.reviewed_by_id))
 
 
 def remove_approved(images: list[VirtualImage]) -> int:
@@ -333,14 +371,14 @@ def _crop_hashes(image: VirtualImage) -> str | None:
     return "".join(crop.pdq for crop in crop_fingerprints(pixels))
 
 
-def _insert(bank: Bank, origin: EntryOrigin, user: User, entries: Iterable[NewEntry]) -> Added:
+def _insert(bank: Bank, origin: EntryOrigin, user: User | None, entries: Iterable[NewEntry]) -> Added:
     """Add the entries the bank lacks under the next revision; the caller commits (or rolls back)."""
     revision = _next_revision()
     common = {
         "bank_id": bank.id,
         "origin": origin,
-        "added_by_id": user.id,
-        "added_by_email": user.email,
+        "added_by_id": user.id if user else None,
+        "added_by_email": user.email if user else None,
         "revision": revision,
     }
     write = _write_set_based if db.engine.dialect.name == "postgresql" else _write_each
@@ -362,7 +400,7 @@ def _write_set_based(common: dict, chunk: list[NewEntry]) -> int:
     values = common | {
         "bank_id": str(common["bank_id"]),
         "origin": common["origin"].value,
-        "added_by_id": str(common["added_by_id"]),
+        "added_by_id": str(common["added_by_id"]) if common["added_by_id"] else None,
     }
     return db.session.execute(_INSERT_SET_BASED, values | columns).scalar_one()
 
