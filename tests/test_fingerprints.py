@@ -10,7 +10,7 @@ from threatexchange.signal_type.pdq.pdq_hasher import pdq_from_bytes
 
 from tests.support.factories import encoded, scene, upload, wait_until_terminal
 from webapp.extensions import db
-from webapp.imaging import Fingerprint, fingerprint, make_derivatives
+from webapp.imaging import MIN_QUALITY, Fingerprint, fingerprint, make_derivatives
 from webapp.models import VirtualImage
 
 MATCH_DISTANCE = 31  # PDQ's usual threshold
@@ -80,3 +80,9 @@ def test_photos_from_before_hashing_are_fingerprinted_by_the_backfill(app, clien
         image = db.session.query(VirtualImage).filter_by(session_id=uuid.UUID(session_id)).one()
         # Recomputed from the processed AVIF: the same pixels, through a lossy encode.
         assert Fingerprint(image.pdq_hash, 0).distance(Fingerprint(hashed_by_worker, 0)) <= 8
+
+
+def test_the_quality_cut_off_is_threatexchanges():
+    from threatexchange.signal_type.pdq.signal import PdqSignal
+
+    assert MIN_QUALITY == PdqSignal.QUALITY_THRESHOLD

@@ -46,7 +46,8 @@ def crop_fingerprints(pixels: Image.Image) -> list[Fingerprint]:
 
 def fingerprint(pixels: Image.Image) -> Fingerprint:
     """The PDQ hash of an image (any mode; transparency is dropped, as PDQ sees only luminance)."""
-    # Imported here: only workers hash, and web processes need not carry numpy and PDQ (~26 MiB).
+    # Imported here: a web process hashes only when a person rejects an image (its crops), and need not
+    # carry numpy, PDQ and threatexchange (~25 MiB) until then.
     import numpy as np
     import pdqhash
     from threatexchange.signal_type.pdq.pdq_utils import binary_str_to_hex
