@@ -42,7 +42,7 @@ from tests.support import services
 from webapp.extensions import db
 from webapp.imaging import crop_fingerprints, fingerprint, make_derivatives
 from webapp.queue import redis_connection
-from webapp.services import bank_index, banks, hash_matching, users
+from webapp.services import bank_entries, bank_index, banks, hash_lists, hash_matching, users
 
 TARGET_MATCH_MS = 5.0
 TARGET_MATCH_ENTRIES = 1_000_000
@@ -56,7 +56,7 @@ REFRESH_ROUNDS = 10
 # Twice the L3 cache here (32 MiB): writing across it leaves nothing of a lookup's data or code cached.
 FLUSH_BYTES = 64 * 2**20
 CACHE_LINE = 64
-# Made by the database: an import (`banks.import_hashes`, measured on its own below) would leave its
+# Made by the database: an import (`hash_lists.import_hashes`, measured on its own below) would leave its
 # memory in the process whose RSS is measured.
 FILL = text(
     "INSERT INTO hash_bank_entries"
@@ -109,7 +109,7 @@ def main() -> int:
     hashing, decoded = measure_hashing(args.runs)
     print_banks(results, refreshes, args.lookups, args.warm)
     print(
-        f"import of a {args.import_lines:,}-line hash list (`banks.import_hashes`): {imports[0]:.1f} s"
+        f"import of a {args.import_lines:,}-line hash list (`hash_lists.import_hashes`): {imports[0]:.1f} s"
         f" ({args.import_lines / imports[0]:,.0f} lines/s); again, every hash present: {imports[1]:.1f} s"
     )
     print_hashing(hashing, decoded, args.runs)
@@ -143,8 +143,8 @@ def measure_banks(sizes: list[int], lookups: int, warm: bool) -> tuple[list[Bank
 
 
 def fill(bank_id: uuid.UUID, count: int) -> None:
-    """Add `count` random entries to the bank in one revision, as `banks._insert` would stamp them."""
-    revision = banks._next_revision()
+    """Add `count` random entries to the bank in one revision, as `bank_entries.add` would stamp them."""
+    revision = bank_entries.next_revision()
     db.session.execute(FILL, {"bank_id": str(bank_id), "revision": revision, "count": count})
     db.session.commit()
 
@@ -212,8 +212,8 @@ def measure_import(lines: int) -> tuple[float, float]:
     listing = "pdq,note\n" + "".join(f"{rng.getrandbits(256):064x},line {line}\n" for line in range(lines))
     bank = banks.create_bank("bench import", "flag")
     admin = users.create_user("bench@example.com", password="bench-password", is_admin=True)
-    first = timed(lambda: banks.import_hashes(bank, listing, admin)) / 1000
-    again = timed(lambda: banks.import_hashes(bank, listing, admin)) / 1000
+    first = timed(lambda: hash_lists.import_hashes(bank, listing, admin)) / 1000
+    again = timed(lambda: hash_lists.import_hashes(bank, listing, admin)) / 1000
     return first, again
 
 

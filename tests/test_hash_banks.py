@@ -21,7 +21,7 @@ from tests.support.standin import call_back
 from webapp.extensions import db
 from webapp.imaging import make_derivatives
 from webapp.models import BankEntry, User, VirtualImage
-from webapp.services import bank_index, banks, bulk_moderation, hash_matching, processing
+from webapp.services import bank_index, banks, bulk_moderation, hash_lists, hash_matching, processing
 
 REVIEW_BANK = "Rejected in review"
 SUGGESTIVE = [{"Name": "Explicit", "ParentName": "", "Confidence": 62.0, "TaxonomyLevel": 1}]  # flagged
@@ -373,13 +373,13 @@ def test_the_index_starts_over_when_the_bank_tables_are_emptied(app, admin):
     with app.app_context():
         owner = db.session.get(User, admin.id)
         bank = banks.create_bank("Known", "reject")
-        banks.import_hashes(bank, HASHES[1], owner)
+        hash_lists.import_hashes(bank, HASHES[1], owner)
         assert bank_index.current().candidates(HASHES[1])
 
         db.session.execute(text("TRUNCATE hash_bank_entries, hash_banks, hash_bank_revision CASCADE"))
         db.session.commit()
         bank = banks.create_bank("Known again", "reject")
-        banks.import_hashes(bank, HASHES[2], owner)
+        hash_lists.import_hashes(bank, HASHES[2], owner)
 
         index = bank_index.current()
         assert not index.candidates(HASHES[1])

@@ -97,7 +97,7 @@ banks = AppGroup("banks", help="Maintain hash banks.")
 def add_rejected_images() -> None:
     """Add every image people rejected to the review bank (REVIEW_REJECTS_BANK): rejections from
     before hash banks, or from while it was off. Safe to run again."""
-    from webapp.services.banks import bank_past_rejections
+    from webapp.services.review_banking import bank_past_rejections
 
     added = bank_past_rejections()
     click.echo(f"Added {added.added} hash(es); {added.present} were in the bank already.")

@@ -8,7 +8,7 @@ from sqlalchemy import case, func, select
 from webapp.errors import AppError, NotFound
 from webapp.extensions import db
 from webapp.models import ModerationReview, ModerationStatus, PhotoSession, User, VirtualImage
-from webapp.services import banks, verdicts
+from webapp.services import review_banking, verdicts
 
 REVIEWABLE = (ModerationStatus.FLAGGED, ModerationStatus.ERROR)
 DECISIONS = {"approved": ModerationStatus.APPROVED, "rejected": ModerationStatus.REJECTED}
@@ -63,9 +63,9 @@ def decide_many(
     verdicts.overrule(images, verdicts.Outcome(after, reviewer=reviewer))
     # What a person rejects is recognised when it comes back; what they approve is not held against it.
     if after == ModerationStatus.REJECTED:
-        banks.add_rejected(images, reviewer)
+        review_banking.add_rejected(images, reviewer)
     else:
-        banks.remove_approved(images)
+        review_banking.remove_approved(images)
     return reviews
 
 

@@ -7,7 +7,7 @@ from webapp.auth import admin_required
 from webapp.errors import AppError
 from webapp.models import Bank, BankEntry
 from webapp.models.banks import DEFAULT_DISTANCE, MAX_DISTANCE
-from webapp.services import banks
+from webapp.services import banks, hash_lists
 from webapp.services.photos import iso
 from webapp.views.params import (
     MAX_NOTE_LENGTH,
@@ -114,7 +114,7 @@ def update_entry(bank_id: str, entry_id: str):
 def import_hashes(bank_id: str):
     """A hash list, one PDQ hash per line with an optional note column; all lines or none."""
     bank = banks.get_bank(bank_id)
-    added = banks.import_hashes(bank, hash_list_text(), current_user)
+    added = hash_lists.import_hashes(bank, hash_list_text(), current_user)
     return jsonify(added=added.added, already_present=added.present)
 
 
@@ -124,7 +124,7 @@ def export_hashes(bank_id: str):
     """The bank's enabled entries as the hash list import reads, streamed as CSV."""
     bank = banks.get_bank(bank_id)
     return Response(
-        stream_with_context(banks.export_hashes(bank)),
+        stream_with_context(hash_lists.export_hashes(bank)),
         content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{export_filename(bank)}"'},
     )
@@ -143,7 +143,7 @@ def hash_list_text() -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise banks.InvalidHashList([{"line": 1, "error": "the file is not UTF-8 text"}]) from None
+        raise hash_lists.InvalidHashList([{"line": 1, "error": "the file is not UTF-8 text"}]) from None
 
 
 def export_filename(bank: Bank) -> str:
