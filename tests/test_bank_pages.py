@@ -19,10 +19,8 @@ HASH_B = "0123456789abcdef" * 4
 HASH_C = "f" * 60 + "0000"
 
 
-@pytest.fixture(autouse=True)
-def no_worker(app, monkeypatch):
-    """Photos stay as the tests leave them: no worker listens to this queue."""
-    monkeypatch.setitem(app.config, "QUEUE_NAME", "nobody-listens-here")
+# Photos stay as the tests leave them: no worker listens to their queue.
+pytestmark = pytest.mark.usefixtures("parked")
 
 
 @pytest.fixture

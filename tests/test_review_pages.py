@@ -18,10 +18,8 @@ def audit_lines(html: str) -> list[str]:
     ]
 
 
-@pytest.fixture(autouse=True)
-def no_worker(app, monkeypatch):
-    """Photos stay as the tests leave them: no worker listens to this queue."""
-    monkeypatch.setitem(app.config, "QUEUE_NAME", "nobody-listens-here")
+# Photos stay as the tests leave them: no worker listens to their queue.
+pytestmark = pytest.mark.usefixtures("parked")
 
 
 @pytest.fixture
