@@ -439,3 +439,26 @@ def test_images_rejected_before_banks_existed_join_the_review_bank_by_command(
     )
     copy = processed(app, client, user, COPIES["cropped-5-each-side"](scene(111)))
     assert (copy["status"], copy["source"]) == ("rejected", "hash_match")
+
+
+def test_control_characters_never_reach_the_database(client, admin):
+    bank = new_bank(client, admin, "Shared")
+
+    named = client.post("/api/banks", headers=admin.headers, json={"name": "a\u0000b", "action": "flag"})
+    binary = client.post(
+        f"/api/banks/{bank['id']}/import",
+        headers=admin.headers,
+        data=f"{HASHES[1]}\n\0\n",
+        content_type="text/csv",
+    )
+    noted = client.post(
+        f"/api/banks/{bank['id']}/entries",
+        headers=admin.headers,
+        json={"pdq_hash": HASHES[2], "note": "a\u0000b"},
+    )
+
+    assert (named.status_code, named.get_json()["error"]["code"]) == (422, "invalid_bank")
+    assert binary.get_json()["error"]["lines"] == [
+        {"line": 2, "error": "a NUL character: this is not a text file"}
+    ]
+    assert (noted.status_code, noted.get_json()["note"]) == (201, "ab")

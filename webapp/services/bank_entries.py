@@ -66,8 +66,9 @@ def add(bank: Bank, origin: EntryOrigin, user: User | None, entries: Iterable[Ne
 
 
 def clean_note(note: str | None) -> str | None:
-    """A note as kept: trimmed, at most NOTE_LENGTH characters, None when empty."""
-    return (note or "").strip()[:NOTE_LENGTH] or None
+    """A note as kept: trimmed, without NUL (no text column takes one), at most NOTE_LENGTH
+    characters, None when empty."""
+    return (note or "").replace("\x00", "").strip()[:NOTE_LENGTH] or None
 
 
 def _write_set_based(common: dict, chunk: list[NewEntry]) -> int:

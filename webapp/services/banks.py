@@ -4,6 +4,7 @@ Adding entries goes through `bank_entries`; enabling and disabling need nothing 
 worker checks a match against the database when it finds one.
 """
 
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -190,6 +191,8 @@ def _name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > NAME_LENGTH:
         raise InvalidBank(f"A bank's name is 1 to {NAME_LENGTH} characters.")
+    if any(unicodedata.category(char) == "Cc" for char in name):
+        raise InvalidBank("A bank's name has no control characters.")
     return name
 
 

@@ -41,6 +41,9 @@ def import_hashes(bank: Bank, text: str, user: User) -> Added:
     header line are allowed. Lines are added as they are read, in one transaction that is rolled
     back if any was malformed, so a list of millions is never held in memory whole.
     """
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise InvalidHashList([{"line": line, "error": "a NUL character: this is not a text file"}])
     errors: list[dict] = []
     added = bank_entries.add(bank, EntryOrigin.IMPORT, user, _listed_entries(text, errors))
     if errors:
