@@ -169,6 +169,7 @@ def test_every_page_an_admin_sees_keeps_to_the_policy(page, live_server, app, us
     for path in (
         "/admin/queues",
         "/admin/banks",
+        "/admin/users",
         "/jobs",
         "/upload",
         "/photos",
@@ -177,6 +178,25 @@ def test_every_page_an_admin_sees_keeps_to_the_policy(page, live_server, app, us
         "/no-such-page",
     ):
         visit(page, console, live_server + path)
+
+
+def test_the_first_run_keeps_to_the_policy(page, live_server, console):
+    page.goto(live_server + "/")
+    page.wait_for_url(live_server + "/setup")
+    assert_no_violation(page, console, "first run")
+    page.fill("input[name=email]", "first@example.com")
+    page.fill("input[name=password]", "a long password")
+    page.fill("input[name=password_again]", "another long password")
+    page.click("button[type=submit]")
+    expect(page.locator(".error-message")).to_be_visible()
+    assert_no_violation(page, console, "first run refused")
+    page.fill("input[name=password]", "a long password")
+    page.fill("input[name=password_again]", "a long password")
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server + "/upload")
+    assert_no_violation(page, console, "after the first run")
+    visit(page, console, live_server + "/admin/users")
+    visit(page, console, live_server + "/setup")
 
 
 def test_the_watch_sees_a_violation(page, live_server, console):

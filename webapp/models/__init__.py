@@ -3,7 +3,7 @@
 from webapp.models.banks import Bank, BankAction, BankEntry, BankRevision, EntryOrigin
 from webapp.models.bulk_jobs import BulkJob, BulkJobImage, JobStatus
 from webapp.models.photos import ImageKind, PhotoSession, S3Image, SessionStatus
-from webapp.models.users import ApiToken, User
+from webapp.models.users import ApiToken, FirstRun, User
 from webapp.models.virtual_images import ModerationStatus, VirtualImage
 from webapp.models.webhooks import ModerationReview, WebhookDelivery, WebhookEvent
 
@@ -16,6 +16,7 @@ __all__ = [
     "BulkJob",
     "BulkJobImage",
     "EntryOrigin",
+    "FirstRun",
     "ImageKind",
     "JobStatus",
     "ModerationReview",

@@ -4,11 +4,13 @@ import uuid
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import DateTime, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
 from webapp.models.types import utcnow
+
+EMAIL_LENGTH = 320
 
 
 class User(UserMixin, db.Model):
@@ -18,7 +20,7 @@ class User(UserMixin, db.Model):
     __tablename__ = "users"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(256))
     is_admin: Mapped[bool] = mapped_column(default=False)
     default_callback_url: Mapped[str | None] = mapped_column(Text)
@@ -43,3 +45,14 @@ class ApiToken(db.Model):
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class FirstRun(db.Model):
+    """One row, there once the first run made the first admin: its fixed key is inserted in the
+    transaction that makes the admin, so of two first runs at once only one can commit."""
+
+    __tablename__ = "first_run"
+    __table_args__ = (CheckConstraint("id = 1", name="ck_first_run_one_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, default=1)
+    done_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -3,16 +3,18 @@
 import hashlib
 import secrets
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from webapp.errors import AppError
+from webapp.errors import AppError, NotFound, parse_id
 from webapp.extensions import db
 from webapp.models import ApiToken, User
 from webapp.models.types import utcnow
+from webapp.models.users import EMAIL_LENGTH
 
 TOKEN_PREFIX = "pgt_"
 MIN_PASSWORD_LENGTH = 10
@@ -44,14 +46,13 @@ def normalise_email(email: str) -> str:
 def create_user(email: str, password: str | None = None, is_admin: bool = False) -> User:
     """A new account; without a password it can use the API but not the login page."""
     email = normalise_email(email)
-    if "@" not in email:
-        raise AppError(f"Not an email address: {email!r}")
+    if "@" not in email or len(email) > EMAIL_LENGTH:
+        raise AppError(f"Not an email address: {email[:EMAIL_LENGTH]!r}")
     if db.session.scalar(select(User).where(User.email == email)):
         raise UserExists(f"A user with the email {email} already exists.")
     user = User(email=email, is_admin=is_admin)
     if password:
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise WeakPassword()
+        check_password(password)
         user.password_hash = generate_password_hash(password)
     db.session.add(user)
     db.session.commit()
@@ -60,6 +61,32 @@ def create_user(email: str, password: str | None = None, is_admin: bool = False)
 
 def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def get_user(user_id: object) -> User:
+    """The user with this id; 404 for an unknown or malformed one."""
+    user = db.session.get(User, parse_id(user_id))
+    if user is None:
+        raise NotFound()
+    return user
+
+
+@dataclass(frozen=True)
+class UserSummary:
+    user: User
+    tokens: int
+    last_token_use: datetime | None
+
+
+def user_summaries() -> list[UserSummary]:
+    """Every account, oldest first, with how many API tokens it has and when one was last used."""
+    rows = db.session.execute(
+        select(User, func.count(ApiToken.id), func.max(ApiToken.last_used_at))
+        .outerjoin(ApiToken, ApiToken.user_id == User.id)
+        .group_by(User.id)
+        .order_by(User.created_at, User.email)
+    )
+    return [UserSummary(user, tokens, last_use) for user, tokens, last_use in rows]
 
 
 def issue_token(user: User) -> str:
@@ -145,11 +172,16 @@ def change_password(user: User, current: str | None, new: str) -> None:
 
 def set_password(user: User, new: str) -> None:
     """Set the user's password and end every session they had."""
-    if len(new) < MIN_PASSWORD_LENGTH:
-        raise WeakPassword()
+    check_password(new)
     user.password_hash = generate_password_hash(new)
     db.session.commit()
     end_sessions(user)
+
+
+def check_password(password: str) -> None:
+    """Refuse a password too weak to set."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword()
 
 
 @cache

@@ -19,12 +19,14 @@ def register_blueprints(app: Flask) -> None:
     from webapp.views import (
         account,
         admin,
+        admin_users,
         api,
         auth,
         banks,
         banks_api,
         bulk_api,
         docs,
+        first_run,
         health,
         jobs,
         media,
@@ -35,12 +37,14 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (
+        first_run,
         auth,
         account,
         pages,
         jobs,
         review,
         admin,
+        admin_users,
         banks,
         api,
         bulk_api,
