@@ -1,5 +1,6 @@
 """Bulk NSFW jobs over the API: one-request batches, multi-request jobs, status, counters, isolation."""
 
+import hashlib
 import io
 import threading
 import uuid
@@ -102,7 +103,7 @@ def test_files_after_submit_and_a_taken_upload_order_are_refused_clearly(client,
         client,
         user.headers,
         url,
-        files_form((image_bytes(), "b.jpg"), (image_bytes(), "c.jpg"), orders=[0, 1]),
+        files_form((image_bytes(color="red"), "b.jpg"), (image_bytes(), "c.jpg"), orders=[0, 1]),
     )
     assert [image["filename"] for image in taken.get_json()["images"]] == ["c.jpg"]
     assert taken.get_json()["rejected"][0]["error"]["code"] == "duplicate_upload_order"
@@ -114,6 +115,50 @@ def test_files_after_submit_and_a_taken_upload_order_are_refused_clearly(client,
     again = client.post(f"/api/bulk-nsfw/jobs/{job_id}/submit", headers=user.headers)
     assert again.status_code == 409
     assert job_status(client, user.headers, job_id)["total"] == 2
+
+
+def test_a_retried_file_whose_first_attempt_was_stored_is_answered_as_stored_once(client, user, parked):
+    job_id = client.post("/api/bulk-nsfw/jobs", headers=user.headers, json={}).get_json()["job_id"]
+    url = f"/api/bulk-nsfw/jobs/{job_id}/files"
+
+    first, retried = (
+        post_files(client, user.headers, url, files_form((image_bytes(), "a.jpg"), orders=[3]))
+        for _ in range(2)
+    )
+
+    assert first.get_json() == retried.get_json()
+    assert retried.get_json()["rejected"] == []
+    assert job_status(client, user.headers, job_id)["total"] == 1
+
+
+def test_a_job_says_which_files_it_holds_and_where_to_number_the_rest(client, user, other_user, parked):
+    job_id = client.post("/api/bulk-nsfw/jobs", headers=user.headers, json={}).get_json()["job_id"]
+    held, other = image_bytes(), image_bytes(color="red")
+    post_files(
+        client, user.headers, f"/api/bulk-nsfw/jobs/{job_id}/files", files_form((held, "a.jpg"), orders=[0])
+    )
+    post_files(
+        client, user.headers, f"/api/bulk-nsfw/jobs/{job_id}/files", files_form((other, "b.jpg"), orders=[7])
+    )
+    url = f"/api/bulk-nsfw/jobs/{job_id}/check"
+    files = [
+        {"sha256": hashlib.sha256(held).hexdigest().upper(), "size": len(held), "filename": "renamed.jpg"},
+        {"sha256": hashlib.sha256(held).hexdigest(), "size": len(held) + 1, "filename": "a.jpg"},
+        {"sha256": hashlib.sha256(b"never sent").hexdigest(), "size": 10, "filename": "c.jpg"},
+    ]
+
+    answer = client.post(url, headers=user.headers, json={"files": files}).get_json()
+
+    assert [(file["filename"], file["status"], file["upload_order"]) for file in answer["files"]] == [
+        ("renamed.jpg", "present", 0),
+        ("a.jpg", "missing", None),
+        ("c.jpg", "missing", None),
+    ]
+    assert (answer["next_upload_order"], answer["status"]) == (8, "uploading")
+    assert client.post(url, headers=other_user.headers, json={"files": files}).status_code == 404
+    for body in ({"files": []}, {"files": [{"sha256": "xyz", "size": 1}]}, {"files": [{"sha256": "a" * 64}]}):
+        refused = client.post(url, headers=user.headers, json=body)
+        assert (refused.status_code, refused.get_json()["error"]["code"]) == (422, "invalid_field")
 
 
 @pytest.mark.parametrize(

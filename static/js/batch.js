@@ -1,10 +1,29 @@
-// The batch page: create the job first, upload its files a few at a time (each with its own
-// state and progress), then submit the job and link to its live page. A refused file never
-// stops the rest.
+// The batch page: a job is created first, then its files are uploaded a few at a time and the job is
+// submitted once every file is stored or refused. Built for thousands of files on networks that drop:
+// - each file is retried with exponential backoff and jitter on network errors, 5xx, 408 and 429
+//   (waiting at least what Retry-After says), never on a refusal (another 4xx), and shows its attempts;
+// - how many upload at once follows how fast the server answers;
+// - the whole batch can be paused, and the browser warns before leaving while files are in flight;
+// - a job still `uploading` is continued from `/batch?job=<id>`: the files picked again are hashed
+//   (SHA-256, in a worker) and the job says which it holds; only the missing ones are sent;
+// - only files that need attention (uploading, retrying, refused, failed, stored after retries) have
+//   a row; the rest are counted, so the page stays light with thousands of files.
 (() => {
   "use strict";
 
-  const PARALLEL_UPLOADS = 4;
+  const MAX_ATTEMPTS = 6;
+  const BACKOFF_FIRST_MS = 1000;
+  const BACKOFF_MAX_MS = 30000;
+  const PARALLEL = { min: 1, start: 4, max: 8 };
+  // An answer within FAST_MS lets one more upload run at once; one slower than SLOW_MS, one fewer.
+  const FAST_MS = 2000;
+  const SLOW_MS = 10000;
+  const UPLOAD_TIMEOUT_MS = 120000;
+  const CHECK_BATCH = 500;
+  const ENQUEUE_SLICE = 250;
+  const NEEDS_ATTENTION = new Set(["uploading", "retrying", "refused", "failed"]);
+  const UNFINISHED = new Set(["hashing", "waiting", "uploading", "retrying"]);
+
   const form = document.getElementById("batch-form");
   const input = document.getElementById("batch-input");
   const provider = document.getElementById("batch-provider");
@@ -12,43 +31,87 @@
   const rows = document.getElementById("batch-files");
   const stateText = document.getElementById("batch-state");
   const progress = document.getElementById("batch-progress");
+  const pauseButton = document.getElementById("batch-pause");
+  const retryButton = document.getElementById("batch-retry-failed");
+  const submitButton = document.getElementById("batch-submit");
+  const parallelText = document.getElementById("batch-parallel");
   const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
-  const counts = { waiting: 0, uploading: 0, stored: 0, rejected: 0 };
-  const waiting = [];
-  let job = null;
-  let nextOrder = 0;
-  let active = 0;
 
-  function showCounts() {
-    for (const [name, value] of Object.entries(counts)) {
-      document.querySelector(`[data-counter="${name}"] dd`).textContent = value;
-    }
-    progress.max = nextOrder || 1;
-    progress.value = counts.stored + counts.rejected;
+  const counts = Object.fromEntries(
+    ["hashing", "waiting", "uploading", "retrying", "stored", "present", "refused", "failed"].map((name) => [name, 0]),
+  );
+  const waiting = [];
+  const failed = new Set();
+  let job = form.dataset.resumeJob ? { job_id: form.dataset.resumeJob } : null;
+  let nextOrder = 0;
+  let total = 0;
+  let active = 0;
+  let parallel = PARALLEL.start;
+  let paused = false;
+  let submitted = false;
+  let hashing = null;
+  let adding = 0;
+  let repaint = 0;
+
+  // ---- what the page shows ----
+
+  function scheduleRepaint() {
+    // Thousands of files change state in one go: the counters are painted once per frame, not per file.
+    repaint ||= requestAnimationFrame(() => {
+      repaint = 0;
+      for (const [name, value] of Object.entries(counts)) {
+        const counter = document.querySelector(`[data-counter="${name}"]`);
+        if (counter) counter.querySelector("dd").textContent = value;
+      }
+      progress.max = total || 1;
+      progress.value = counts.stored + counts.present + counts.refused + counts.failed;
+      parallelText.textContent = `${parallel} at a time`;
+      pauseButton.hidden = submitted || !unfinished();
+      retryButton.hidden = !failed.size || unfinished();
+      submitButton.hidden = !failed.size || unfinished() || submitted;
+    });
   }
 
   function setState(item, state, detail = "") {
     if (item.state) counts[item.state] -= 1;
     counts[state] += 1;
     item.state = state;
-    item.row.dataset.state = state;
-    item.row.querySelector(".state").textContent = state;
-    item.row.querySelector(".detail").textContent = detail;
-    showCounts();
+    item.detail = detail;
+    if (state === "failed") failed.add(item);
+    else failed.delete(item);
+    showRow(item);
+    scheduleRepaint();
   }
 
-  function addRow(file, order) {
-    const row = document.createElement("tr");
-    for (const text of [order, file.name, "", ""]) {
-      const cell = document.createElement("td");
-      cell.textContent = text;
-      row.append(cell);
+  function showRow(item) {
+    // A file stored only after retries keeps its row: where the network failed stays visible.
+    if (!NEEDS_ATTENTION.has(item.state) && !(item.state === "stored" && item.attempts > 1)) {
+      item.row?.remove();
+      item.row = null;
+      return;
     }
-    row.cells[2].className = "state";
-    row.cells[3].className = "detail";
-    rows.append(row);
-    return row;
+    if (!item.row) {
+      item.row = document.createElement("tr");
+      for (const [name, text] of [["order", item.order], ["name", item.file.name], ["state", ""], ["attempts", ""], ["detail", ""]]) {
+        const cell = document.createElement("td");
+        cell.className = name;
+        cell.textContent = text;
+        item.row.append(cell);
+      }
+      rows.append(item.row);
+    }
+    item.row.dataset.state = item.state;
+    item.row.dataset.attempts = item.attempts;
+    item.row.querySelector(".state").textContent = item.state;
+    item.row.querySelector(".attempts").textContent = item.attempts || "";
+    item.row.querySelector(".detail").textContent = item.detail;
   }
+
+  function unfinished() {
+    return [...UNFINISHED].some((state) => counts[state] > 0);
+  }
+
+  // ---- talking to the server ----
 
   async function request(url, options) {
     const response = await fetch(url, {
@@ -61,90 +124,260 @@
     return body;
   }
 
-  function upload(item) {
+  function jsonPost(url, body) {
+    return request(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  }
+
+  // One attempt to send a file: resolves to what happened, never rejects.
+  function send(item) {
     return new Promise((resolve) => {
       const xhr = new XMLHttpRequest();
       const body = new FormData();
       body.append("files", item.file);
       body.append("upload_order", item.order);
-      setState(item, "uploading", "0 %");
       xhr.upload.addEventListener("progress", (event) => {
-        if (event.lengthComputable) item.row.querySelector(".detail").textContent = `${Math.round((100 * event.loaded) / event.total)} %`;
+        if (event.lengthComputable && item.row) {
+          item.row.querySelector(".detail").textContent = `${Math.round((100 * event.loaded) / event.total)} %`;
+        }
       });
-      xhr.addEventListener("load", () => {
-        let answer = {};
-        try { answer = JSON.parse(xhr.responseText); } catch { /* not JSON: reported below */ }
-        if (xhr.status === 200 && answer.images?.length) setState(item, "stored");
-        else setState(item, "rejected", answer.rejected?.[0]?.error.message || answer.error?.message || `The server answered ${xhr.status}.`);
-        resolve();
-      });
-      xhr.addEventListener("error", () => {
-        setState(item, "rejected", "The upload did not reach the server.");
-        resolve();
-      });
+      xhr.addEventListener("load", () => resolve(outcome(xhr)));
+      xhr.addEventListener("error", () => resolve({ retry: true, reason: "The upload did not reach the server." }));
+      xhr.addEventListener("timeout", () => resolve({ retry: true, reason: "The server did not answer in time." }));
       xhr.open("POST", `${form.dataset.jobsUrl}/${job.job_id}/files`);
+      xhr.timeout = UPLOAD_TIMEOUT_MS;
       xhr.setRequestHeader("X-CSRFToken", csrfToken);
       xhr.send(body);
     });
   }
 
-  async function pump() {
-    while (active < PARALLEL_UPLOADS && waiting.length) {
+  function outcome(xhr) {
+    let answer = {};
+    try {
+      answer = JSON.parse(xhr.responseText);
+    } catch {
+      // Not JSON (a proxy's error page): judged by its status below.
+    }
+    const refusal = answer.rejected?.[0]?.error;
+    if (xhr.status === 200 && answer.images?.length) return { stored: true };
+    if (xhr.status === 200 && refusal?.code === "service_unavailable") return { retry: true, reason: refusal.message };
+    const reason = refusal?.message || answer.error?.message || `The server answered ${xhr.status}.`;
+    if (xhr.status === 408 || xhr.status === 429 || xhr.status >= 500) {
+      return { retry: true, reason, waitMs: retryAfterMs(xhr.getResponseHeader("Retry-After")) };
+    }
+    return { refused: true, reason };
+  }
+
+  function retryAfterMs(header) {
+    if (!header) return 0;
+    const seconds = Number(header);
+    if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+    const date = Date.parse(header);
+    return Number.isNaN(date) ? 0 : Math.max(0, date - Date.now());
+  }
+
+  function backoffMs(attempt) {
+    // Exponential, capped, with half of it random ("equal jitter"): clients that failed together
+    // do not all come back at the same moment.
+    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (attempt - 1));
+    return ceiling / 2 + Math.random() * (ceiling / 2);
+  }
+
+  // ---- the queue ----
+
+  async function upload(item) {
+    item.attempts += 1;
+    setState(item, "uploading", "0 %");
+    const started = performance.now();
+    const result = await send(item);
+    adapt(result, performance.now() - started);
+    if (result.stored) {
+      setState(item, "stored");
+    } else if (result.refused) {
+      setState(item, "refused", result.reason);
+    } else if (item.attempts >= MAX_ATTEMPTS) {
+      setState(item, "failed", `${result.reason} Gave up after ${item.attempts} attempts.`);
+    } else {
+      const wait = Math.max(backoffMs(item.attempts), result.waitMs || 0);
+      setState(item, "retrying", `${result.reason} Trying again in ${Math.ceil(wait / 1000)} s.`);
+      setTimeout(() => {
+        setState(item, "waiting");
+        waiting.unshift(item);
+        pump();
+      }, wait);
+    }
+  }
+
+  function adapt(result, elapsedMs) {
+    if (result.retry) parallel = Math.max(PARALLEL.min, Math.floor(parallel / 2));
+    else if (elapsedMs < FAST_MS) parallel = Math.min(PARALLEL.max, parallel + 1);
+    else if (elapsedMs > SLOW_MS) parallel = Math.max(PARALLEL.min, parallel - 1);
+  }
+
+  function pump() {
+    while (!paused && active < parallel && waiting.length) {
       const item = waiting.shift();
       active += 1;
       upload(item).then(() => {
         active -= 1;
-        if (!waiting.length && !active) submit();
-        else pump();
+        pump();
       });
     }
+    if (!adding && !unfinished() && !failed.size && job && !submitted && total) submit();
+    scheduleRepaint();
+  }
+
+  function enqueue(item) {
+    item.order = nextOrder;
+    nextOrder += 1;
+    setState(item, "waiting");
+    waiting.push(item);
   }
 
   async function submit() {
+    submitted = true;
     stateText.textContent = "Submitting the job…";
     try {
       await request(`${form.dataset.jobsUrl}/${job.job_id}/submit`, { method: "POST" });
     } catch (error) {
+      submitted = false;
       stateText.textContent = `The job could not be submitted: ${error.message}`;
+      submitButton.hidden = false;
       return;
     }
     // Stay here, so the reasons of refused files stay visible; the job page is one click away.
-    stateText.textContent = `Submitted: ${counts.stored} stored, ${counts.rejected} refused.`;
+    const before = counts.present ? `, ${counts.present} already in the job` : "";
+    const gaveUp = counts.failed ? `, ${counts.failed} not uploaded` : "";
+    stateText.textContent = `Submitted: ${counts.stored} stored${before}, ${counts.refused} refused${gaveUp}.`;
+    showJobLink();
+    form.hidden = true;
+    scheduleRepaint();
+  }
+
+  function showJobLink() {
     const link = document.getElementById("batch-job-link");
     link.href = form.dataset.jobPage.replace("JOB_ID", job.job_id);
     link.hidden = false;
-    form.hidden = true;
+  }
+
+  // ---- continuing a job: hash, ask the job, send what it lacks ----
+
+  function hasher() {
+    const worker = new Worker(form.dataset.hashWorker);
+    const pending = new Map();
+    let next = 0;
+    worker.addEventListener("message", (event) => {
+      const { id, sha256, error } = event.data;
+      const settle = pending.get(id);
+      pending.delete(id);
+      if (error) settle.reject(new Error(error));
+      else settle.resolve(sha256);
+    });
+    // The worker reads one file at a time, in the order asked: only one file is in memory at once.
+    return (file) =>
+      new Promise((resolve, reject) => {
+        const id = next++;
+        pending.set(id, { resolve, reject });
+        worker.postMessage({ id, file });
+      });
+  }
+
+  async function resume(items) {
+    hashing ||= hasher();
+    for (const item of items) setState(item, "hashing");
+    for (let start = 0; start < items.length; start += CHECK_BATCH) {
+      const batch = items.slice(start, start + CHECK_BATCH);
+      try {
+        for (const item of batch) item.sha256 = await hashing(item.file);
+        const answer = await jsonPost(`${form.dataset.jobsUrl}/${job.job_id}/check`, {
+          files: batch.map((item) => ({ sha256: item.sha256, size: item.file.size, filename: item.file.name })),
+        });
+        nextOrder = Math.max(nextOrder, answer.next_upload_order);
+        answer.files.forEach((checked, index) => {
+          if (checked.status === "present") {
+            batch[index].order = checked.upload_order;
+            setState(batch[index], "present");
+          } else {
+            enqueue(batch[index]);
+          }
+        });
+      } catch (error) {
+        stateText.textContent = `The job could not say which files it has: ${error.message}`;
+        for (const item of batch) setState(item, "failed", error.message);
+      }
+      pump();
+    }
+  }
+
+  // ---- the files a person picks ----
+
+  async function createJob() {
+    provider.disabled = true;
+    callback.disabled = true;
+    stateText.textContent = "Creating the job…";
+    try {
+      job = await jsonPost(form.dataset.jobsUrl, { provider: provider.value, callback_url: callback.value || null });
+    } catch (error) {
+      stateText.textContent = `The job could not be created: ${error.message}`;
+      provider.disabled = false;
+      callback.disabled = false;
+      return false;
+    }
+    // Reloading or coming back from the job page continues this job.
+    history.replaceState(null, "", `?job=${job.job_id}`);
+    return true;
   }
 
   async function add(files) {
-    if (!files.length) return;
+    if (!files.length || submitted) return;
     document.getElementById("batch-status").hidden = false;
-    if (!job) {
-      provider.disabled = true;
-      callback.disabled = true;
-      stateText.textContent = "Creating the job…";
-      try {
-        job = await request(form.dataset.jobsUrl, {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ provider: provider.value, callback_url: callback.value || null }),
-        });
-      } catch (error) {
-        stateText.textContent = `The job could not be created: ${error.message}`;
-        provider.disabled = false;
-        callback.disabled = false;
-        return;
+    const fresh = !job;
+    if (fresh && !(await createJob())) return;
+    stateText.textContent = fresh ? "Uploading…" : "Checking which files the job has…";
+    const items = files.map((file) => ({ file, order: null, state: null, attempts: 0, detail: "", row: null }));
+    total += items.length;
+    adding += 1;
+    if (fresh) {
+      // In slices, each its own task: thousands of files never hold the page for long at once.
+      for (let start = 0; start < items.length; start += ENQUEUE_SLICE) {
+        for (const item of items.slice(start, start + ENQUEUE_SLICE)) enqueue(item);
+        pump();
+        await new Promise((resolve) => setTimeout(resolve));
       }
+    } else {
+      await resume(items);
+      stateText.textContent = "Uploading the files the job lacks…";
     }
-    stateText.textContent = "Uploading…";
-    for (const file of files) {
-      const item = { file, order: nextOrder, row: addRow(file, nextOrder), state: null };
-      nextOrder += 1;
-      setState(item, "waiting");
-      waiting.push(item);
-    }
+    adding -= 1;
     pump();
   }
+
+  pauseButton.addEventListener("click", () => {
+    paused = !paused;
+    pauseButton.textContent = paused ? "Resume" : "Pause";
+    stateText.textContent = paused ? "Paused: uploads in flight finish, no new one starts." : "Uploading…";
+    pump();
+  });
+
+  retryButton.addEventListener("click", () => {
+    const unchecked = [];
+    for (const item of [...failed]) {
+      item.attempts = 0;
+      if (item.order === null) {
+        unchecked.push(item); // the job could not say whether it has these: ask again first
+      } else {
+        setState(item, "waiting");
+        waiting.push(item);
+      }
+    }
+    if (unchecked.length) resume(unchecked);
+    pump();
+  });
+
+  submitButton.addEventListener("click", () => submit());
+
+  window.addEventListener("beforeunload", (event) => {
+    if (!submitted && unfinished()) event.preventDefault();
+  });
 
   photogateDropzone(form, input, add);
 })();

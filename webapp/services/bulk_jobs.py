@@ -4,19 +4,29 @@ Their counters live in job_counters.
 """
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from redis.exceptions import RedisError
-from sqlalchemy import case, delete, insert, select, update
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import aliased, selectinload
 
 from webapp.errors import AppError, NotFound, ServiceUnavailable, parse_id
 from webapp.extensions import db
-from webapp.models import BulkJob, BulkJobImage, JobStatus, ModerationStatus, PhotoSession, User, VirtualImage
+from webapp.models import (
+    BulkJob,
+    BulkJobImage,
+    JobStatus,
+    ModerationStatus,
+    PhotoSession,
+    S3Image,
+    User,
+    VirtualImage,
+)
 from webapp.models.bulk_jobs import TERMINAL_JOB_STATUSES
 from webapp.models.types import utcnow
 from webapp.queue import enqueue_many_photo_processing
 from webapp.services import job_counters, notifications, verdicts
+from webapp.services.photo_filters import NO_FILTER, PhotoFilter
 
 
 class JobNotUploading(AppError):
@@ -31,10 +41,12 @@ class JobPage:
     rows: list  # (BulkJobImage, VirtualImage, PhotoSession) in upload order
     page: int
     per_page: int
+    total: int  # the images that pass `filters`
+    filters: PhotoFilter = NO_FILTER
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.job.total // self.per_page))
+        return max(1, -(-self.total // self.per_page))
 
 
 def create_job(owner: User, provider: str, callback_url: str | None = None) -> BulkJob:
@@ -117,6 +129,41 @@ def add_to_job(job_id: uuid.UUID, virtual_image_id: uuid.UUID, s3_key: str, uplo
             created_at=utcnow(),
         )
     )
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """A file a client may still have to send: its SHA-256, size and name, and whether the job has it."""
+
+    sha256: str
+    size: int
+    filename: str
+    present: bool = False
+    upload_order: int | None = None
+
+
+def check_files(job: BulkJob, files: list[FileCheck]) -> tuple[list[FileCheck], int]:
+    """Which of these files the job holds already (same SHA-256 and size), and the first upload order
+    after every one it holds: what a client resuming a batch sends, and from where it numbers."""
+    hashes = {file.sha256 for file in files}
+    held = {
+        (sha256, size): order
+        for sha256, size, order in db.session.execute(
+            select(VirtualImage.sha256, S3Image.bytes, BulkJobImage.upload_order)
+            .join(BulkJobImage, BulkJobImage.virtual_image_id == VirtualImage.id)
+            .join(PhotoSession, PhotoSession.session_id == VirtualImage.session_id)
+            .join(S3Image, S3Image.image_id == PhotoSession.original_image_id)
+            .where(BulkJobImage.job_id == job.id, VirtualImage.sha256.in_(hashes))
+        )
+    }
+    checked = [
+        replace(
+            file, present=(file.sha256, file.size) in held, upload_order=held.get((file.sha256, file.size))
+        )
+        for file in files
+    ]
+    last = db.session.scalar(select(func.max(BulkJobImage.upload_order)).where(BulkJobImage.job_id == job.id))
+    return checked, max(job.orders_reserved, -1 if last is None else last) + 1
 
 
 def count_refused(job_id: uuid.UUID, count: int) -> None:
@@ -222,24 +269,29 @@ def cancel_job(job: BulkJob) -> BulkJob:
     return job
 
 
-def job_page(job: BulkJob, page: int, per_page: int, with_images: bool = False) -> JobPage:
-    """One page of the job's images in upload order (with their stored images if asked for).
+def job_page(
+    job: BulkJob, page: int, per_page: int, with_images: bool = False, filters: PhotoFilter = NO_FILTER
+) -> JobPage:
+    """One page of the job's images that pass `filters`, in upload order (with their stored images if
+    asked for).
 
-    The work grows with the page, not the job: the page of mapping rows is cut first, on the
-    (job_id, upload_order) index, and only those rows are joined. Right after a big job's rows
+    Unfiltered, the work grows with the page, not the job: the page of mapping rows is cut first, on
+    the (job_id, upload_order) index, and only those rows are joined. Right after a big job's rows
     land, before PostgreSQL has fresh statistics, a plain join would be planned for a few rows
-    and read all of them.
+    and read all of them. A filter has to read the job's images to count those it keeps.
     """
     page, per_page = max(page, 1), min(max(per_page, 1), 500)
-    mapping_page = (
-        select(BulkJobImage)
-        .where(BulkJobImage.job_id == job.id)
-        .order_by(BulkJobImage.upload_order)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-        .subquery()
-    )
-    mapping = aliased(BulkJobImage, mapping_page)
+    images = select(BulkJobImage).where(BulkJobImage.job_id == job.id)
+    total = job.total
+    if filters.active:
+        images = (
+            images.join(VirtualImage, VirtualImage.id == BulkJobImage.virtual_image_id)
+            .join(PhotoSession, PhotoSession.session_id == VirtualImage.session_id)
+            .where(*filters.conditions())
+        )
+        total = db.session.scalar(select(func.count()).select_from(images.subquery()))
+    mapping_page = images.order_by(BulkJobImage.upload_order).limit(per_page).offset((page - 1) * per_page)
+    mapping = aliased(BulkJobImage, mapping_page.subquery())
     query = (
         select(mapping, VirtualImage, PhotoSession)
         .join(VirtualImage, VirtualImage.id == mapping.virtual_image_id)
@@ -249,4 +301,4 @@ def job_page(job: BulkJob, page: int, per_page: int, with_images: bool = False) 
     if with_images:
         query = query.options(selectinload(PhotoSession.images))
     rows = db.session.execute(query).all()
-    return JobPage(job, rows, page, per_page)
+    return JobPage(job, rows, page, per_page, total, filters)

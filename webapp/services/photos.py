@@ -1,4 +1,4 @@
-"""Reading photos: owner-checked lookups (and by a link's key), listings, short-lived image URLs."""
+"""Reading photos: owner-checked lookups (and by a link's key), filtered listings, short-lived image URLs."""
 
 import functools
 import time
@@ -11,7 +11,8 @@ from sqlalchemy.orm import selectinload
 
 from webapp.errors import NotFound, parse_id
 from webapp.extensions import db
-from webapp.models import PhotoSession, S3Image, User
+from webapp.models import PhotoSession, S3Image, User, VirtualImage
+from webapp.services.photo_filters import NO_FILTER, FilterCounts, PhotoFilter, count
 from webapp.storage import Storage, get_storage
 
 
@@ -20,7 +21,9 @@ class PhotoPage:
     sessions: list[PhotoSession]
     page: int
     per_page: int
-    total: int
+    total: int  # the photos that pass `filters`
+    filters: PhotoFilter
+    counts: FilterCounts
 
     @property
     def pages(self) -> int:
@@ -29,7 +32,10 @@ class PhotoPage:
 
 def visible_sessions(viewer: User):
     """A select of the sessions `viewer` may see: their own, or all for an admin."""
-    query = select(PhotoSession)
+    return _visible_to(viewer, select(PhotoSession))
+
+
+def _visible_to(viewer: User, query):
     return query if viewer.is_admin else query.where(PhotoSession.owner_id == viewer.id)
 
 
@@ -48,18 +54,34 @@ def stored_image(key: str) -> S3Image | None:
     return db.session.scalar(select(S3Image).where(S3Image.key == key))
 
 
-def list_sessions(viewer: User, page: int = 1, per_page: int = 24) -> PhotoPage:
-    """The viewer's photos, newest first."""
+def list_sessions(
+    viewer: User, page: int = 1, per_page: int = 24, filters: PhotoFilter = NO_FILTER
+) -> PhotoPage:
+    """The viewer's photos that pass `filters`, newest first, with the counts per filter value."""
     page = max(page, 1)
-    total = db.session.scalar(select(func.count()).select_from(visible_sessions(viewer).subquery()))
+    counts = count(db.session.execute(_tally(viewer)), filters)
+    query = visible_sessions(viewer)
+    if filters.verdicts:
+        query = query.join(PhotoSession.virtual_image)
     query = (
-        visible_sessions(viewer)
+        query.where(*filters.conditions())
         .options(selectinload(PhotoSession.images), selectinload(PhotoSession.virtual_image))
         .order_by(PhotoSession.created_at.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
-    return PhotoPage(list(db.session.scalars(query)), page, per_page, total)
+    return PhotoPage(list(db.session.scalars(query)), page, per_page, counts.matching, filters, counts)
+
+
+def _tally(viewer: User):
+    """The viewer's photos grouped by processing state and verdict: one pass gives every count."""
+    query = (
+        select(PhotoSession.status, VirtualImage.moderation_status, func.count())
+        .select_from(PhotoSession)
+        .outerjoin(PhotoSession.virtual_image)
+        .group_by(PhotoSession.status, VirtualImage.moderation_status)
+    )
+    return _visible_to(viewer, query)
 
 
 def image_url(image: S3Image, base_url: str) -> str:

@@ -13,12 +13,13 @@ from typing import BinaryIO
 
 from flask import current_app
 from redis.exceptions import RedisError
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from webapp.errors import AppError, FileTooLarge, ServiceUnavailable
 from webapp.extensions import db
 from webapp.imaging import ImageInfo, UploadLimits, decode_budget, inspect_upload
-from webapp.models import BulkJob, ImageKind, PhotoSession, S3Image, User, VirtualImage
+from webapp.models import BulkJob, BulkJobImage, ImageKind, PhotoSession, S3Image, User, VirtualImage
 from webapp.queue import enqueue_photo_processing
 from webapp.services import bulk_jobs
 from webapp.storage import StorageUnavailable, get_storage
@@ -65,6 +66,10 @@ def accept_photo(owner: User, stream: BinaryIO, filename: str | None, placement:
             enqueue_photo_processing(session.session_id)
     except IntegrityError as exc:
         _discard(session)
+        # A retried request whose first attempt was stored (its answer lost on the way) is that file.
+        stored = _stored_at(placement, info.sha256)
+        if stored is not None:
+            return stored
         raise DuplicateUploadOrder(
             f"Upload order {placement.upload_order} is already taken in this job."
         ) from exc
@@ -129,6 +134,20 @@ def _store_original(
         bulk_jobs.add_to_job(placement.job.id, virtual_image.id, key, placement.upload_order)
     db.session.commit()
     return virtual_image
+
+
+def _stored_at(placement: Placement, sha256: str) -> AcceptedPhoto | None:
+    """The photo the job holds at the placement's upload order, if it has these bytes."""
+    row = db.session.execute(
+        select(VirtualImage.session_id, VirtualImage.id, VirtualImage.original_filename)
+        .join(BulkJobImage, BulkJobImage.virtual_image_id == VirtualImage.id)
+        .where(
+            BulkJobImage.job_id == placement.job.id,
+            BulkJobImage.upload_order == placement.upload_order,
+            VirtualImage.sha256 == sha256,
+        )
+    ).first()
+    return AcceptedPhoto(*row, placement.upload_order) if row else None
 
 
 def _discard(session: PhotoSession) -> None:

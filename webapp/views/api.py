@@ -10,7 +10,7 @@ from webapp.rate_limits import limit_uploads
 from webapp.services import deletion, photos, uploads
 from webapp.uploaded_files import limit_to_one_file
 from webapp.views.describe import describe_session
-from webapp.views.params import MAX_NAME_LENGTH, MAX_PER_PAGE, form_string, int_arg
+from webapp.views.params import MAX_NAME_LENGTH, MAX_PER_PAGE, form_string, int_arg, photo_filter
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 
@@ -37,8 +37,9 @@ def upload_photo():
 @blueprint.get("/photos")
 @api_login_required
 def list_photos():
-    """The caller's photos, newest first (`page`, `per_page`)."""
-    page = photos.list_sessions(current_user, int_arg("page", 1), int_arg("per_page", 50, MAX_PER_PAGE))
+    """The caller's photos, newest first (`page`, `per_page`), filtered by `verdict` and `state`."""
+    per_page = int_arg("per_page", 50, MAX_PER_PAGE)
+    page = photos.list_sessions(current_user, int_arg("page", 1), per_page, photo_filter())
     return jsonify(
         photos=[describe_session(session) for session in page.sessions],
         page=page.page,

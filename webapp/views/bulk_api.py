@@ -1,5 +1,7 @@
 """The bulk NSFW JSON API (API.md): jobs, their files, submission and status."""
 
+import re
+
 from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 
@@ -8,20 +10,29 @@ from webapp.errors import AppError, ServiceUnavailable
 from webapp.moderation.providers import choose_provider
 from webapp.rate_limits import limit_uploads
 from webapp.services import bulk_jobs, deletion, uploads
+from webapp.services.uploads import MAX_FILENAME_LENGTH, display_filename
 from webapp.views.describe import describe_batch_result, describe_job_status
 from webapp.views.params import (
     MAX_NAME_LENGTH,
     MAX_PER_PAGE,
     MAX_URL_LENGTH,
     BadUploadOrder,
+    InvalidField,
     form_string,
     int_arg,
+    int_field,
     json_object,
+    photo_filter,
     string_field,
     upload_orders,
 )
 
 blueprint = Blueprint("bulk_api", __name__, url_prefix="/api/bulk-nsfw")
+
+# One check covers a batch page's worth of files; a client checks thousands in several requests.
+MAX_CHECKED_FILES = 1000
+MAX_FILE_SIZE = 2**53 - 1
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 @blueprint.post("/upload")
@@ -70,6 +81,30 @@ def add_files(job_id: str):
     return jsonify(describe_batch_result(uploads.accept_batch(current_user, job, _batch_files())))
 
 
+@blueprint.post("/jobs/<job_id>/check")
+@api_login_required
+def check_files(job_id: str):
+    """Which files the job holds already (`{"files": [{sha256, size, filename}]}`): a client resuming
+    a batch sends only the missing ones, numbered from `next_upload_order`."""
+    job = bulk_jobs.find_job(current_user, job_id)
+    checked, next_order = bulk_jobs.check_files(job, _checked_files(json_object()))
+    return jsonify(
+        job_id=str(job.id),
+        status=job.status.value,
+        next_upload_order=next_order,
+        files=[
+            {
+                "sha256": file.sha256,
+                "size": file.size,
+                "filename": file.filename,
+                "status": "present" if file.present else "missing",
+                "upload_order": file.upload_order,
+            }
+            for file in checked
+        ],
+    )
+
+
 @blueprint.post("/jobs/<job_id>/submit")
 @api_login_required
 def submit_job(job_id: str):
@@ -81,9 +116,10 @@ def submit_job(job_id: str):
 @blueprint.get("/<job_id>/status")
 @api_login_required
 def job_status(job_id: str):
-    """Counters and one page of the job's images (`page`, `per_page`)."""
+    """Counters and one page of the job's images (`page`, `per_page`), filtered by `verdict` and `state`."""
     job = bulk_jobs.find_job(current_user, job_id)
-    page = bulk_jobs.job_page(job, int_arg("page", 1), int_arg("per_page", 50, MAX_PER_PAGE))
+    per_page = int_arg("per_page", 50, MAX_PER_PAGE)
+    page = bulk_jobs.job_page(job, int_arg("page", 1), per_page, filters=photo_filter())
     return jsonify(describe_job_status(job, page))
 
 
@@ -110,6 +146,24 @@ def _batch_files() -> list[uploads.BatchFile]:
         uploads.BatchFile(file.stream, file.filename, order)
         for file, order in zip(files, orders, strict=True)
     ]
+
+
+def _checked_files(body: dict) -> list[bulk_jobs.FileCheck]:
+    """The `files` of a check: each a SHA-256 (64 hex digits), a size in bytes and a filename."""
+    files = body.get("files")
+    if not isinstance(files, list) or not 1 <= len(files) <= MAX_CHECKED_FILES:
+        raise InvalidField(f"'files' must be a list of 1 to {MAX_CHECKED_FILES:,} files.")
+    checked = []
+    for number, file in enumerate(files):
+        if not isinstance(file, dict):
+            raise InvalidField(f"'files[{number}]' must be an object.")
+        sha256 = string_field(file, "sha256", 64) or ""
+        size = int_field(file, "size", 0, MAX_FILE_SIZE)
+        if not SHA256_HEX.fullmatch(sha256.lower()) or size is None:
+            raise InvalidField(f"'files[{number}]' needs a 'sha256' (64 hex digits) and a 'size' in bytes.")
+        name = display_filename(string_field(file, "filename", MAX_FILENAME_LENGTH))
+        checked.append(bulk_jobs.FileCheck(sha256.lower(), size, name))
+    return checked
 
 
 def _upload_orders(count: int) -> list[int | None]:

@@ -9,7 +9,7 @@ from webapp.rate_limits import limit_uploads
 from webapp.services import photos, reviews, uploads
 from webapp.uploaded_files import limit_to_one_file
 from webapp.views.fragments import render_page_or_fragment
-from webapp.views.params import int_arg
+from webapp.views.params import int_arg, photo_filter
 
 blueprint = Blueprint("pages", __name__)
 
@@ -50,9 +50,9 @@ def upload_file():
 @blueprint.get("/photos")
 @login_required
 def photo_list():
-    """My photos, newest first."""
-    page = photos.list_sessions(current_user, int_arg("page", 1))
-    return render_template("pages/photos.html", page=page)
+    """My photos, newest first, filtered by verdict and state; htmx gets the list alone."""
+    page = photos.list_sessions(current_user, int_arg("page", 1), filters=photo_filter())
+    return render_page_or_fragment("pages/photos.html", "partials/photo_list.html", page=page)
 
 
 @blueprint.get("/photos/<session_id>")

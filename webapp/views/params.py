@@ -5,9 +5,13 @@ parameters and bodies that are not what the operation reads, 422 for a JSON fiel
 type or size. Nothing a client sends reaches a service or the database unchecked.
 """
 
+import enum
+
 from flask import request
 
 from webapp.errors import AppError
+from webapp.models import ModerationStatus, SessionStatus
+from webapp.services.photo_filters import PhotoFilter
 
 # Pages beyond this are empty anyway; the bound keeps OFFSET within what the database takes.
 MAX_PAGE = 1_000_000
@@ -47,6 +51,21 @@ def int_arg(name: str, default: int, maximum: int = MAX_PAGE) -> int:
     if not (_is_small_whole_number(raw) and 1 <= int(raw) <= maximum):
         raise InvalidParameter(f"'{name}' must be a whole number from 1 to {maximum:,}.")
     return int(raw)
+
+
+def choices_arg(name: str, choices: type[enum.Enum]) -> frozenset:
+    """A query parameter given any number of times, each one of `choices`: the set given (blank: none)."""
+    allowed = {choice.value: choice for choice in choices}
+    values = {value.strip() for value in request.args.getlist(name)} - {""}
+    if not values <= allowed.keys():
+        raise InvalidParameter(f"'{name}' must be one of {', '.join(allowed)}.")
+    return frozenset(allowed[value] for value in values)
+
+
+def photo_filter() -> PhotoFilter:
+    """The filters of a listing of photos: `verdict` (moderation) and `state` (processing), each any
+    number of times."""
+    return PhotoFilter(choices_arg("verdict", ModerationStatus), choices_arg("state", SessionStatus))
 
 
 def upload_orders(values: list[str]) -> list[int]:

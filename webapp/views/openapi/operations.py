@@ -16,6 +16,7 @@ from webapp.views.openapi.shapes import (
     obj,
     paging,
     path_id,
+    photo_filters,
     ref,
 )
 from webapp.views.params import MAX_NOTE_LENGTH, MAX_UPLOAD_ORDER
@@ -43,7 +44,7 @@ def photo_paths() -> dict:
         "/api/photos": {
             "get": {
                 "summary": "List your photos, newest first",
-                "parameters": paging(),
+                "parameters": paging() + photo_filters(),
                 "responses": {
                     "200": json_answer(
                         obj(
@@ -170,6 +171,60 @@ def job_paths() -> dict:
                 },
             },
         },
+        "/api/bulk-nsfw/jobs/{job_id}/check": {
+            "parameters": [path_id("job_id")],
+            "post": {
+                "summary": "Ask which files the job holds already, to resume a batch",
+                "description": "A client that lost track of a batch (a closed tab, a crash) hashes its files "
+                "and sends up to 1,000 per request; it then uploads only the `missing` ones, numbering them "
+                "from `next_upload_order`. A file is present when the job holds an image with the same "
+                "SHA-256 and size, whatever its name. A first run may skip files the job has the same way.",
+                "requestBody": json_body(
+                    obj(
+                        {
+                            "files": {
+                                "type": "array",
+                                "minItems": 1,
+                                "maxItems": 1000,
+                                "items": obj(
+                                    {
+                                        "sha256": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+                                        "size": {"type": "integer", "minimum": 0},
+                                        "filename": {"type": ["string", "null"], "maxLength": 255},
+                                    },
+                                    ["sha256", "size"],
+                                ),
+                            }
+                        }
+                    )
+                ),
+                "responses": {
+                    "200": json_answer(
+                        obj(
+                            {
+                                "job_id": UUID,
+                                "status": {"type": "string"},
+                                "next_upload_order": {"type": "integer", "minimum": 0},
+                                "files": {
+                                    "type": "array",
+                                    "items": obj(
+                                        {
+                                            "sha256": {"type": "string"},
+                                            "size": {"type": "integer"},
+                                            "filename": {"type": "string"},
+                                            "status": {"type": "string", "enum": ["present", "missing"]},
+                                            "upload_order": {"type": ["integer", "null"]},
+                                        }
+                                    ),
+                                },
+                            }
+                        ),
+                        "Each file, present or missing, in the order sent.",
+                    ),
+                    **errors(400, 404, 422),
+                },
+            },
+        },
         "/api/bulk-nsfw/jobs/{job_id}/submit": {
             "parameters": [path_id("job_id")],
             "post": {
@@ -187,7 +242,7 @@ def job_paths() -> dict:
             "parameters": [path_id("job_id")],
             "get": {
                 "summary": "A job's counters and one page of its images",
-                "parameters": paging(),
+                "parameters": paging() + photo_filters(),
                 "responses": {"200": json_answer(job_page, "The job."), **errors(400, 404)},
             },
         },

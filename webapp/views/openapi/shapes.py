@@ -61,6 +61,28 @@ def paging(default_per_page: int = 50) -> list[dict]:
     ]
 
 
+def photo_filters() -> list[dict]:
+    """The filters of a listing of photos; each may be repeated, and a photo passes with any value given."""
+    filters = {
+        "verdict": ("Keep photos with this verdict (moderation status).", ModerationStatus),
+        "state": ("Keep photos in this processing state.", SessionStatus),
+    }
+    return [
+        {
+            "name": name,
+            "in": "query",
+            "description": description,
+            "style": "form",
+            "explode": True,
+            "schema": {
+                "type": "array",
+                "items": {"type": "string", "enum": [choice.value for choice in choices]},
+            },
+        }
+        for name, (description, choices) in filters.items()
+    ]
+
+
 def multipart(properties: dict, required: list[str], encoding: dict | None = None) -> dict:
     media = {"schema": {"type": "object", "properties": properties, "required": required}}
     if encoding:

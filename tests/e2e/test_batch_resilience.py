@@ -1,0 +1,162 @@
+"""Batches that meet real life in a real browser: a server that fails some attempts, a tab that closes.
+
+The failures are made by the test, in the browser's network layer (Playwright's routing), never by
+the product.
+"""
+
+import json
+import re
+import uuid
+from collections import Counter
+
+import pytest
+from playwright.sync_api import Route, expect
+from sqlalchemy import select
+
+from tests.support.browser import log_in
+from tests.support.factories import image_bytes
+from webapp.extensions import db
+from webapp.models import BulkJobImage, VirtualImage
+
+pytestmark = pytest.mark.e2e
+
+FILES_URL = "**/api/bulk-nsfw/jobs/*/files"
+UNAVAILABLE = json.dumps({"error": {"code": "service_unavailable", "message": "A backing service is down."}})
+
+
+def photos(count: int, prefix: str = "photo") -> list[dict]:
+    return [
+        {
+            "name": f"{prefix}-{n}.jpg",
+            "mimeType": "image/jpeg",
+            "buffer": image_bytes("JPEG", (320, 240), color=(n * 9 % 256, 90, 140)),
+        }
+        for n in range(count)
+    ]
+
+
+def sent_filename(route: Route) -> str:
+    return re.search(rb'filename="([^"]+)"', route.request.post_data_buffer or b"").group(1).decode()
+
+
+def job_id_of(page) -> str:
+    """The job the page works on: it puts its id in its own address once the job exists."""
+    page.wait_for_url(re.compile(r"job="))
+    return re.search(r"job=([0-9a-f-]{36})", page.url).group(1)
+
+
+def job_contents(app, job_id: str) -> list[tuple[int, str]]:
+    """(upload order, filename) of every image the job holds."""
+    with app.app_context():
+        return list(
+            db.session.execute(
+                select(BulkJobImage.upload_order, VirtualImage.original_filename)
+                .join(VirtualImage, VirtualImage.id == BulkJobImage.virtual_image_id)
+                .where(BulkJobImage.job_id == uuid.UUID(job_id))
+                .order_by(BulkJobImage.upload_order)
+            ).all()
+        )
+
+
+def test_files_the_server_fails_twice_are_retried_until_every_one_is_stored(page, live_server, app, user):
+    attempts: Counter[str] = Counter()
+
+    def fail_flaky_files_twice(route: Route) -> None:
+        name = sent_filename(route)
+        attempts[name] += 1
+        if name.startswith("flaky") and attempts[name] <= 2:
+            route.fulfill(
+                status=503, headers={"Retry-After": "1"}, content_type="application/json", body=UNAVAILABLE
+            )
+        else:
+            route.continue_()
+
+    log_in(page, live_server, user.email, user.password)
+    page.route(FILES_URL, fail_flaky_files_twice)
+    page.goto(live_server + "/batch")
+
+    page.set_input_files("#batch-input", photos(4) + photos(2, "flaky"))
+
+    expect(page.locator("#batch-state")).to_have_text("Submitted: 6 stored, 0 refused.", timeout=60_000)
+    retried = page.locator('#batch-files tr[data-state="stored"]')
+    expect(retried).to_have_count(2)
+    for row in retried.all():
+        expect(row).to_have_attribute("data-attempts", "3")
+        expect(row).to_contain_text("flaky-")
+    assert attempts == Counter(
+        {**{f"photo-{n}.jpg": 1 for n in range(4)}, "flaky-0.jpg": 3, "flaky-1.jpg": 3}
+    )
+    held = job_contents(app, job_id_of(page))
+    assert sorted(name for _, name in held) == sorted(
+        [f"photo-{n}.jpg" for n in range(4)] + ["flaky-0.jpg", "flaky-1.jpg"]
+    )
+    assert len({order for order, _ in held}) == 6
+
+
+def test_a_refusal_is_never_retried(page, live_server, user):
+    sent: Counter[str] = Counter()
+
+    def count(route: Route) -> None:
+        sent[sent_filename(route)] += 1
+        route.continue_()
+
+    log_in(page, live_server, user.email, user.password)
+    page.route(FILES_URL, count)
+    page.goto(live_server + "/batch")
+
+    page.set_input_files(
+        "#batch-input", [{"name": "notes.jpg", "mimeType": "image/jpeg", "buffer": b"not pixels"}]
+    )
+
+    expect(page.locator("#batch-state")).to_have_text("Submitted: 0 stored, 1 refused.", timeout=30_000)
+    expect(page.locator("#batch-files tr")).to_have_attribute("data-attempts", "1")
+    assert sent == Counter({"notes.jpg": 1})
+
+
+def test_a_batch_interrupted_by_closing_the_tab_is_continued_and_holds_each_file_once(
+    page, live_server, app, user
+):
+    files = photos(12)
+    answered: list[str] = []
+
+    def stall_after_five(route: Route) -> None:
+        if len(answered) < 5:
+            answered.append(sent_filename(route))
+            route.continue_()
+        elif len(answered) == 5:
+            # Stored by the server, but the answer is lost on the way back.
+            answered.append(sent_filename(route))
+            route.fetch()
+            route.abort()
+        # Every later request hangs until the tab closes.
+
+    log_in(page, live_server, user.email, user.password)
+    page.route(FILES_URL, stall_after_five)
+    page.goto(live_server + "/batch")
+    page.set_input_files("#batch-input", files)
+    job_id = job_id_of(page)
+    expect(page.locator('[data-counter="stored"] dd')).to_have_text("5", timeout=30_000)
+    # Browsers ask before leaving only a page the person has interacted with.
+    page.click("#batch-state")
+
+    with page.expect_event("dialog") as warning:
+        page.close(run_before_unload=True)
+    assert warning.value.type == "beforeunload"  # the browser warned: uploads were in flight
+    with page.expect_event("close"):
+        warning.value.accept()
+    assert len(job_contents(app, job_id)) == 6
+
+    again = page.context.new_page()
+    again.goto(f"{live_server}/jobs/{job_id}")
+    again.click("[data-resume] a")
+    again.set_input_files("#batch-input", files)
+
+    submitted = re.compile(r"Submitted: (\d+) stored, (\d+) already in the job, 0 refused\.")
+    expect(again.locator("#batch-state")).to_have_text(submitted, timeout=60_000)
+    stored, present = map(int, submitted.match(again.locator("#batch-state").inner_text()).groups())
+    # At least the six the server held when the tab closed are skipped (a request still in flight
+    # then may have reached it too); together they are every file.
+    assert present >= 6 and stored + present == len(files)
+    held = job_contents(app, job_id)
+    assert sorted(name for _, name in held) == sorted(file["name"] for file in files)
+    assert len({order for order, _ in held}) == len(files)
