@@ -1,7 +1,7 @@
 """Batches that meet real life in a real browser: a server that fails some attempts, a tab that closes.
 
 The failures are made by the test, in the browser's network layer (Playwright's routing), never by
-the product.
+the product. A worker processes the submitted jobs, so no test leaves queued work to the next.
 """
 
 import json
@@ -58,7 +58,9 @@ def job_contents(app, job_id: str) -> list[tuple[int, str]]:
         )
 
 
-def test_files_the_server_fails_twice_are_retried_until_every_one_is_stored(page, live_server, app, user):
+def test_files_the_server_fails_twice_are_retried_until_every_one_is_stored(
+    page, live_server, app, user, worker
+):
     attempts: Counter[str] = Counter()
 
     def fail_flaky_files_twice(route: Route) -> None:
@@ -93,7 +95,7 @@ def test_files_the_server_fails_twice_are_retried_until_every_one_is_stored(page
     assert len({order for order, _ in held}) == 6
 
 
-def test_a_refusal_is_never_retried(page, live_server, user):
+def test_a_refusal_is_never_retried(page, live_server, user, worker):
     sent: Counter[str] = Counter()
 
     def count(route: Route) -> None:
@@ -114,7 +116,7 @@ def test_a_refusal_is_never_retried(page, live_server, user):
 
 
 def test_a_batch_interrupted_by_closing_the_tab_is_continued_and_holds_each_file_once(
-    page, live_server, app, user
+    page, live_server, app, user, worker
 ):
     files = photos(12)
     answered: list[str] = []
@@ -160,3 +162,30 @@ def test_a_batch_interrupted_by_closing_the_tab_is_continued_and_holds_each_file
     held = job_contents(app, job_id)
     assert sorted(name for _, name in held) == sorted(file["name"] for file in files)
     assert len({order for order, _ in held}) == len(files)
+
+
+def test_a_paused_batch_starts_no_upload_until_it_is_resumed(page, live_server, app, user, worker):
+    sent: list[str] = []
+
+    def count(route: Route) -> None:
+        sent.append(sent_filename(route))
+        route.continue_()
+
+    log_in(page, live_server, user.email, user.password)
+    page.route(FILES_URL, count)
+    page.goto(live_server + "/batch")
+    page.set_input_files("#batch-input", photos(20))
+
+    page.click("#batch-pause")
+
+    # What was in flight finishes; nothing else starts while files wait.
+    expect(page.locator('[data-counter="uploading"] dd')).to_have_text("0")
+    waiting = int(page.inner_text('[data-counter="waiting"] dd'))
+    assert waiting > 0 and len(sent) == 20 - waiting
+    expect(page.locator('[data-counter="stored"] dd')).to_have_text(str(len(sent)))
+    assert "paused" in page.inner_text("#batch-state").lower()
+
+    page.click("#batch-pause")
+
+    expect(page.locator("#batch-state")).to_have_text("Submitted: 20 stored, 0 refused.", timeout=60_000)
+    assert sorted(sent) == sorted(f"photo-{n}.jpg" for n in range(20))
