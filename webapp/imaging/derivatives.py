@@ -12,6 +12,7 @@ from PIL import Image, ImageCms
 
 from webapp.imaging.fingerprint import Fingerprint, fingerprint
 from webapp.imaging.reading import JPEG_FORMATS, orientation, reading
+from webapp.timings import timed
 
 # A JPEG is decoded straight at 1/2, 1/4 or 1/8 scale when that still leaves at least this share of
 # max_side: a 4000 px photo then decodes at 2000 px and needs no resample at all.
@@ -66,17 +67,28 @@ class RenderSettings:
     jpeg_quality: int = 85
 
 
-def make_derivatives(data: bytes, settings: RenderSettings = RenderSettings()) -> Derivatives:
-    """Decode an accepted image once and render its thumbnails and processed AVIF from memory."""
-    pixels = _prepare(data, settings.max_side)
-    # Both thumbnails show the same oriented pixels, so one encode serves both.
-    thumbnail = _encode_jpeg(_fit(pixels, settings.thumbnail_side), settings.jpeg_quality)
+def make_derivatives(
+    data: bytes, settings: RenderSettings = RenderSettings(), timings: dict[str, float] | None = None
+) -> Derivatives:
+    """Decode an accepted image once and render its thumbnails and processed AVIF from memory.
+
+    Given `timings`, adds the wall milliseconds of its steps: `decode` (with the resize and the
+    thumbnail), `avif` and `pdq`.
+    """
+    with timed(timings, "decode"):
+        pixels = _prepare(data, settings.max_side)
+        # Both thumbnails show the same oriented pixels, so one encode serves both.
+        thumbnail = _encode_jpeg(_fit(pixels, settings.thumbnail_side), settings.jpeg_quality)
+    with timed(timings, "avif"):
+        processed = _encode_avif(pixels, settings)
+    with timed(timings, "pdq"):
+        pdq = fingerprint(pixels)
     return Derivatives(
         thumbnail_original=thumbnail,
-        processed=_encode_avif(pixels, settings),
+        processed=processed,
         thumbnail_processed=thumbnail,
         pixels=pixels,
-        fingerprint=fingerprint(pixels),
+        fingerprint=pdq,
     )
 
 

@@ -2,6 +2,9 @@
 
 Safe to run twice: a terminal session is left alone, keys are fixed per kind, and each derivative
 row is an upsert on (session_id, kind), so a retried or duplicated job makes nothing twice.
+
+Each processed photo logs one INFO line with its wall and CPU milliseconds and those of its steps:
+where a worker's time goes (bench/throughput.py reads these lines).
 """
 
 import hashlib
@@ -25,6 +28,7 @@ from webapp.services import (
     verdicts,
 )
 from webapp.storage import ObjectMissing, get_storage
+from webapp.timings import Stopwatch
 
 log = logging.getLogger(__name__)
 
@@ -37,25 +41,33 @@ DERIVATIVE_NAMES = {
 
 def process_session(session_id: uuid.UUID) -> None:
     """Make the photo's derivatives, moderate it, and mark it completed; or failed if it cannot be."""
-    session = db.session.get(PhotoSession, session_id)
-    if session is None or session.status.is_terminal:
-        log.info("nothing to do", extra={"session_id": str(session_id)})
-        return
-    if not _start(session_id):
-        return
-    original = session.image(ImageKind.ORIGINAL)
+    stopwatch = Stopwatch()
+    with stopwatch.step("database"):
+        session = db.session.get(PhotoSession, session_id)
+        if session is None or session.status.is_terminal:
+            log.info("nothing to do", extra={"session_id": str(session_id)})
+            return
+        if not _start(session_id):
+            return
+        original = session.image(ImageKind.ORIGINAL)
     if original is None:
         return fail_session(session_id, "The original was never stored.")
     try:
-        derivatives = make_derivatives(get_storage().get(original.key), render_settings())
+        with stopwatch.step("storage"):
+            data = get_storage().get(original.key)
+        derivatives = make_derivatives(data, render_settings(), stopwatch.steps)
     except ObjectMissing:
         return fail_session(session_id, "The original is missing from storage.")
     except InvalidImage as exc:
         # The photo itself can never be processed; anything else raised here is retried.
         return fail_session(session_id, f"The photo could not be processed: {exc.message}")
-    _store_derivatives(session, derivatives)
-    photo_moderation.moderate_photo(session, derivatives.pixels)
-    _complete(session)
+    _store_derivatives(session, derivatives, stopwatch)
+    # Includes what decides a photo before its provider: the bank lookup and earlier verdicts.
+    with stopwatch.step("moderation"):
+        photo_moderation.moderate_photo(session, derivatives.pixels)
+    with stopwatch.step("database"):
+        _complete(session)
+    log.info("photo processed %s", stopwatch.summary(), extra={"session_id": str(session_id)})
 
 
 def render_settings() -> RenderSettings:
@@ -63,7 +75,7 @@ def render_settings() -> RenderSettings:
     return RenderSettings(max_side=config["PROCESSED_MAX_SIDE"], thumbnail_side=config["THUMBNAIL_SIDE"])
 
 
-def _store_derivatives(session: PhotoSession, derivatives: Derivatives) -> None:
+def _store_derivatives(session: PhotoSession, derivatives: Derivatives, stopwatch: Stopwatch) -> None:
     renditions = {
         ImageKind.THUMBNAIL_ORIGINAL: derivatives.thumbnail_original,
         ImageKind.PROCESSED: derivatives.processed,
@@ -71,15 +83,18 @@ def _store_derivatives(session: PhotoSession, derivatives: Derivatives) -> None:
     }
     for kind, rendition in renditions.items():
         key = session.prefix + DERIVATIVE_NAMES[kind]
-        get_storage().put(key, rendition.data, rendition.content_type)
-        _upsert_image(session.session_id, kind, key, rendition)
-    session.processed_image_id = db.session.scalar(
-        select(S3Image.image_id).filter_by(session_id=session.session_id, kind=ImageKind.PROCESSED)
-    )
-    if session.virtual_image is not None:
-        session.virtual_image.pdq_hash = derivatives.fingerprint.pdq
-        session.virtual_image.pdq_quality = derivatives.fingerprint.quality
-    db.session.commit()
+        with stopwatch.step("storage"):
+            get_storage().put(key, rendition.data, rendition.content_type)
+        with stopwatch.step("database"):
+            _upsert_image(session.session_id, kind, key, rendition)
+    with stopwatch.step("database"):
+        session.processed_image_id = db.session.scalar(
+            select(S3Image.image_id).filter_by(session_id=session.session_id, kind=ImageKind.PROCESSED)
+        )
+        if session.virtual_image is not None:
+            session.virtual_image.pdq_hash = derivatives.fingerprint.pdq
+            session.virtual_image.pdq_quality = derivatives.fingerprint.quality
+        db.session.commit()
 
 
 def _complete(session: PhotoSession) -> None:

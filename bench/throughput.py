@@ -1,0 +1,571 @@
+"""End-to-end throughput of photogate run as `make run` runs it, beside its pipeline-only ceiling.
+
+    .venv/bin/python -m bench.throughput [--photos 160] [--clients 4] [--mix jpeg=1,png=0,heic=0]
+                                         [--backend embedded|services] [--workers N]
+
+Before the clock starts, `--photos` distinct 12 MP photos (4000x3000) are made in the `--mix` of
+formats (shares): one scene of bench.pipeline.make_photo per ten photos, each photo with patches of
+its scene moved about by its own seed, so every file has its own bytes and verdict. The pipeline-only
+ceiling is measured on up to 12 photos of each format in this process: the CPU ms of
+make_derivatives (PDQ hashing included) plus the local moderation model on its pixels, weighted by
+the mix, times the worker count: photos/s.
+
+Then photogate starts as `make run` starts it (`flask --app wsgi up`: a fresh instance folder, its
+own port, WORKERS=--workers, its log in the instance folder) on `--backend embedded` (SQLite, local
+disk, its own Redis) or `services` (a fresh PostgreSQL database on the local server, a Redis
+database of its own, moto's S3 server). A user is made with the CLI; `--clients` threads post the
+photos to a new batch job, one file per request with its upload order; the job is submitted and its
+status polled until it ends.
+
+Printed: upload files/s and MB/s; end-to-end photos/s from the first upload and from the submit to
+the job's end, and their ratio to the ceiling; the peak resident memory of the web (gunicorn) and
+worker processes (VmRSS of the `up` process tree every 50 ms); and where a worker's time goes per
+photo, from the line each job logs (webapp/services/processing.py) and RQ's own lines: the median of
+each step, and the queue overhead between jobs (one dequeue to the worker's next, minus the job).
+The exit status is non-zero when a photo was refused or did not complete.
+"""
+
+import argparse
+import contextlib
+import io
+import itertools
+import math
+import os
+import random
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import boto3
+import redis
+import requests
+from PIL import Image
+
+from bench.pipeline import PHOTO_SIZE, make_photo
+from tests.support import services
+from tests.support.factories import heic_bytes
+from webapp.imaging import make_derivatives
+from webapp.moderation import providers
+from webapp.timings import timed
+
+ROOT = Path(__file__).resolve().parent.parent
+FORMATS = {"jpeg": ".jpg", "png": ".png", "heic": ".heic"}
+PHOTOS_PER_SCENE = 10
+CEILING_PHOTOS_PER_FORMAT = 12
+EMAIL, PASSWORD = "throughput@example.com", "a long bench password"
+BUCKET = "photogate-throughput"
+# Settings the bench decides itself: whatever this shell exports must not change the system measured.
+CONFIGURATION = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "S3_BUCKET",
+    "S3_ENDPOINT_URL",
+    "STORAGE_DIR",
+    "SECRET_KEY",
+    "QUEUE_NAME",
+    "MODERATION_PROVIDER",
+    "LOG_LEVEL",
+)
+TERMINAL = {"completed", "completed_with_errors", "failed", "cancelled"}
+# A worker's steps as processing.py names them (and the two worked out here), in the order printed.
+STEPS = {
+    "decode": "decode, resize, thumbnail",
+    "avif": "AVIF encode",
+    "pdq": "PDQ hash",
+    "moderation": "moderation (in-process: the model alone)",
+    "storage": "storage: read original, write 3",
+    "database": "database",
+    "other": "the rest of the job",
+    "queue": "queue overhead between jobs",
+}
+TIMESTAMP = r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) "
+PROCESSED = re.compile(
+    TIMESTAMP + r"INFO \S+ photo processed in ([\d.]+) ms \(([\d.]+) ms CPU\): (.*) session_id=(\S+)$"
+)
+DEQUEUED = re.compile(TIMESTAMP + r"INFO rq\.worker Worker (\S+): \S+: (?!Job OK).*\(process-photo-(\S+)\)$")
+STEP = re.compile(r"(\w+) ([\d.]+) ms")
+COLOUR = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A generated photo: its place in the upload order, its format and its file's bytes."""
+
+    number: int
+    kind: str
+    data: bytes
+
+    @property
+    def name(self) -> str:
+        return f"photo-{self.number:05d}{FORMATS[self.kind]}"
+
+
+@dataclass
+class Ceiling:
+    """CPU ms per photo in this process, by format, and the wall ms of each step."""
+
+    cpu_ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    model_cpu_ms: list[float] = field(default_factory=list)
+    steps: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+
+    def per_photo(self, photos: list[Photo]) -> float:
+        """CPU ms per photo of this mix: each format's median, weighted by its count."""
+        return statistics.fmean(statistics.median(self.cpu_ms[photo.kind]) for photo in photos)
+
+
+@dataclass
+class Run:
+    """What one run through the system measured; times are epoch seconds."""
+
+    uploads: list[tuple[float, float, int, int]]  # start, end, bytes, files accepted
+    submitted: float
+    ended: float
+    job: dict
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--photos", type=int, default=160, help="photos in the batch (default 160)")
+    parser.add_argument("--clients", type=int, default=4, help="parallel upload clients (default 4)")
+    parser.add_argument("--mix", type=parse_mix, default="jpeg=1", help="shares of jpeg, png, heic")
+    parser.add_argument("--backend", choices=("embedded", "services"), default="embedded")
+    parser.add_argument("--workers", type=int, default=os.cpu_count(), help="default: one per core")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    photos = make_photos(args.photos, args.mix)
+    print(f"made {describe_inputs(photos)} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    ceiling = measure_ceiling(photos)
+    with tempfile.TemporaryDirectory() as instance, backend(args.backend) as backend_env:
+        with running_photogate(Path(instance), backend_env, args.workers) as (base, token, up_pid):
+            memory = PeakMemory(up_pid)
+            run = upload_and_wait(base, token, photos, args.clients, memory)
+            # A job logs its line after it counts its photo, so the job may end a moment before.
+            wait_for_lines(Path(instance, "up.log"), "photo processed", run.job["processed"])
+        lines = Path(instance, "up.log").read_text().splitlines()
+    print_report(args, photos, ceiling, run, memory, worker_times(lines))
+    completed = run.job["status"] == "completed" and run.job["processed"] == len(photos)
+    return 0 if completed else 1
+
+
+def parse_mix(text: str) -> dict[str, float]:
+    """`jpeg=1,png=0.5` → {"jpeg": 1.0, "png": 0.5}; formats left out have no share."""
+    mix = {}
+    for part in text.split(","):
+        kind, _, share = part.partition("=")
+        if kind.strip() not in FORMATS or not share:
+            raise argparse.ArgumentTypeError(
+                f"{part!r}: give format=share, format one of {', '.join(FORMATS)}"
+            )
+        mix[kind.strip()] = float(share)
+    if any(share < 0 for share in mix.values()) or sum(mix.values()) <= 0:
+        raise argparse.ArgumentTypeError("shares must not be negative, and one must be positive")
+    return mix
+
+
+def make_photos(count: int, mix: dict[str, float]) -> list[Photo]:
+    """`count` distinct photos in the mix's formats, made on every core (a scene takes ~2.5 s)."""
+    kinds = kinds_for(count, mix)
+    scenes = math.ceil(count / PHOTOS_PER_SCENE)
+    wanted = [[(number, kinds[number]) for number in range(scene, count, scenes)] for scene in range(scenes)]
+    with ProcessPoolExecutor(os.cpu_count()) as pool:
+        made = [photo for batch in pool.map(_photos_of_scene, range(scenes), wanted) for photo in batch]
+    return sorted(made, key=lambda photo: photo.number)
+
+
+def kinds_for(count: int, mix: dict[str, float]) -> list[str]:
+    """`count` formats in the mix's shares (largest remainder), shuffled through the upload order."""
+    exact = {kind: count * share / sum(mix.values()) for kind, share in mix.items()}
+    counts = {kind: math.floor(value) for kind, value in exact.items()}
+    for kind in sorted(exact, key=lambda kind: counts[kind] - exact[kind])[: count - sum(counts.values())]:
+        counts[kind] += 1
+    kinds = [kind for kind, number in counts.items() for _ in range(number)]
+    random.Random(0).shuffle(kinds)
+    return kinds
+
+
+def _photos_of_scene(scene: int, wanted: list[tuple[int, str]]) -> list[Photo]:
+    picture = make_photo(scene)
+    return [Photo(number, kind, encode(variant(picture, number), kind)) for number, kind in wanted]
+
+
+def variant(scene: Image.Image, seed: int) -> Image.Image:
+    """The scene with a dozen patches of itself pasted elsewhere: its own bytes, the same texture."""
+    rng = random.Random(seed)
+    photo = scene.copy()
+    width, height = PHOTO_SIZE
+    for _ in range(12):
+        size = rng.randrange(200, 1000), rng.randrange(200, 1000)
+        left, top = rng.randrange(width - size[0]), rng.randrange(height - size[1])
+        patch = scene.crop((left, top, left + size[0], top + size[1]))
+        photo.paste(patch, (rng.randrange(width - size[0]), rng.randrange(height - size[1])))
+    return photo
+
+
+def encode(photo: Image.Image, kind: str) -> bytes:
+    if kind == "heic":
+        # x265's fastest preset: its default takes ~16 s a photo here; decoding costs ~20 % less.
+        return heic_bytes(photo, quality=60, enc_params={"preset": "ultrafast"})
+    buffer = io.BytesIO()
+    if kind == "jpeg":
+        photo.save(buffer, "JPEG", quality=90)
+    else:
+        photo.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def describe_inputs(photos: list[Photo]) -> str:
+    """How many photos of each format, and their median size."""
+    by_kind = defaultdict(list)
+    for photo in photos:
+        by_kind[photo.kind].append(len(photo.data))
+    return "; ".join(
+        f"{len(sizes)} {kind.upper()} of median {statistics.median(sizes) / 1e6:.1f} MB"
+        for kind, sizes in by_kind.items()
+    )
+
+
+def measure_ceiling(photos: list[Photo]) -> Ceiling:
+    """The worker's CPU work for a photo, in this process: derivatives and PDQ, then the local model."""
+    model = providers.get("local")
+    model.moderate(providers.Photo(make_derivatives(photos[0].data).pixels, None, None))  # loads the model
+    ceiling = Ceiling()
+    for kind in FORMATS:
+        for photo in [photo for photo in photos if photo.kind == kind][:CEILING_PHOTOS_PER_FORMAT]:
+            steps: dict[str, float] = {}
+            start = time.process_time()
+            derivatives = make_derivatives(photo.data, timings=steps)
+            model_start = time.process_time()
+            with timed(steps, "moderation"):
+                model.moderate(providers.Photo(derivatives.pixels, None, None))
+            ceiling.cpu_ms[kind].append((time.process_time() - start) * 1000)
+            ceiling.model_cpu_ms.append((time.process_time() - model_start) * 1000)
+            for step, ms in steps.items():
+                ceiling.steps[step].append(ms)
+    return ceiling
+
+
+@contextmanager
+def backend(name: str) -> Iterator[dict[str, str]]:
+    """The environment that points photogate at its backend: nothing for the embedded one."""
+    if name == "embedded":
+        yield {}
+        return
+    with (
+        services.postgres_server() as server,
+        services.database(server, f"photogate_throughput_{uuid.uuid4().hex[:8]}") as database_url,
+        services.redis_server() as redis_server,
+        services.redis_database(redis_server, f"bench.throughput-{uuid.uuid4()}") as redis_url,
+        services.moto_server() as endpoint,
+    ):
+        # The database is ours alone while we hold its claim; a crashed run may have left work in it.
+        redis.Redis.from_url(redis_url).flushdb()
+        env = {"S3_BUCKET": BUCKET, "S3_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": "us-east-1"}
+        env |= {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="bench",
+            aws_secret_access_key="bench",
+        )
+        s3.create_bucket(Bucket=BUCKET)
+        yield env | {"DATABASE_URL": database_url, "REDIS_URL": redis_url}
+
+
+@contextmanager
+def running_photogate(instance: Path, backend_env: dict[str, str], workers: int) -> Iterator[tuple]:
+    """`flask --app wsgi up` in `instance`, its output in up.log there, every worker listening and a
+    user made; yields (address, API token, pid of `up`). Stopped with Ctrl-C, as a person would."""
+    env = {name: value for name, value in os.environ.items() if name not in CONFIGURATION}
+    env |= backend_env | {"PHOTOGATE_INSTANCE_PATH": str(instance), "PORT": str(services.free_port())}
+    env |= {"WORKERS": str(workers), "LOG_LEVEL": "INFO"}
+    base, log = f"http://127.0.0.1:{env['PORT']}", instance / "up.log"
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    with open(log, "ab") as output:
+        process = subprocess.Popen(
+            [*flask, "up"], cwd=ROOT, env=env, start_new_session=True, stdout=output, stderr=output
+        )
+    try:
+        _wait_until_up(
+            process,
+            log,
+            lambda: (
+                log.read_text().count("Listening on") >= workers
+                and urllib.request.urlopen(base + "/healthz", timeout=2)
+            ),
+        )
+        created = subprocess.run(
+            [*flask, "users", "create", EMAIL, "--password", PASSWORD],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        yield base, created.stdout.split()[-1], process.pid
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(60)
+        # A process of its group may hang on its way out (a gunicorn worker was seen to): none may stay.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _wait_until_up(process: subprocess.Popen, log: Path, check) -> None:
+    """Wait for `check` to hold; stop with the end of the log if `up` exits or two minutes pass."""
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except OSError:
+            pass  # the web server is not listening yet
+        time.sleep(0.2)
+    raise SystemExit(f"photogate did not come up; its log ends:\n{log.read_text()[-3000:]}")
+
+
+def upload_and_wait(base: str, token: str, photos: list[Photo], clients: int, memory: "PeakMemory") -> Run:
+    """Post every photo to a new job from `clients` threads, submit it and poll until it ends."""
+    api = requests.Session()
+    api.headers["Authorization"] = f"Bearer {token}"
+    job_id = api.post(f"{base}/api/bulk-nsfw/jobs", json={}).json()["job_id"]
+    # Bodies are made before the clock: the client's own work should not be measured.
+    bodies = [multipart(photo) for photo in photos]
+    sessions = threading.local()
+
+    def upload(body: tuple[bytes, str]) -> tuple[float, float, int, int]:
+        if not hasattr(sessions, "api"):
+            sessions.api = requests.Session()
+            sessions.api.headers.update(api.headers)
+        start = time.time()
+        answer = sessions.api.post(
+            f"{base}/api/bulk-nsfw/jobs/{job_id}/files", data=body[0], headers={"Content-Type": body[1]}
+        )
+        accepted = len(answer.json().get("images", [])) if answer.ok else 0
+        return start, time.time(), len(body[0]), accepted
+
+    memory.start()
+    with ThreadPoolExecutor(clients) as pool:
+        uploads = list(pool.map(upload, bodies))
+    submitted = time.time()
+    api.post(f"{base}/api/bulk-nsfw/jobs/{job_id}/submit").raise_for_status()
+    job = wait_for_end(api, f"{base}/api/bulk-nsfw/{job_id}/status")
+    memory.stop()
+    ended = datetime.fromisoformat(job["completed_at"]).timestamp() if job["completed_at"] else time.time()
+    return Run(uploads, submitted, ended, job)
+
+
+def wait_for_end(api: requests.Session, status_url: str) -> dict:
+    """Poll the job's status (its counters, one image) until the job has ended."""
+    while (job := api.get(status_url, params={"per_page": 1}).json())["status"] not in TERMINAL:
+        time.sleep(0.5)
+    return job
+
+
+def wait_for_lines(log: Path, text: str, count: int, timeout: float = 30) -> None:
+    """Wait until `count` lines of the log hold `text`, or the timeout passes."""
+    deadline = time.monotonic() + timeout
+    while log.read_text().count(text) < count and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def multipart(photo: Photo) -> tuple[bytes, str]:
+    """One file with its upload order, as a multipart/form-data body and its content type."""
+    boundary = uuid.uuid4().hex
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="upload_order"\r\n\r\n{photo.number}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{photo.name}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    )
+    body = head.encode() + photo.data + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+class PeakMemory:
+    """The peak resident memory of the web and worker processes under a process, sampled every 50 ms
+    in a thread: in all (shared pages counted in each process) and of the largest one."""
+
+    def __init__(self, root: int) -> None:
+        self.root, self._commands = root, {}
+        self.idle: dict[str, tuple[float, float, int]] = {}
+        self.peak: dict[str, tuple[float, float, int]] = {}
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def start(self) -> None:
+        self.idle = self._measure()
+        self.peak = dict(self.idle)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.05):
+            for group, (total, largest, count) in self._measure().items():
+                peak = self.peak.get(group, (0.0, 0.0, 0))
+                self.peak[group] = (max(total, peak[0]), max(largest, peak[1]), max(count, peak[2]))
+
+    def _measure(self) -> dict[str, tuple[float, float, int]]:
+        """(MiB in all, MiB of the largest process, processes) of `web` and `workers` now."""
+        sizes = defaultdict(list)
+        for pid in _tree(self.root):
+            if not (group := self._group(pid)):
+                continue
+            try:
+                # statm's second field is the resident set in pages: what /proc/<pid>/status calls VmRSS.
+                pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+            except (OSError, IndexError):
+                continue  # the process has just ended
+            sizes[group].append(pages * os.sysconf("SC_PAGE_SIZE") / 2**20)
+        return {group: (sum(mib), max(mib), len(mib)) for group, mib in sizes.items()}
+
+    def _group(self, pid: int) -> str | None:
+        """`web` for gunicorn's processes; `workers` for `python -m workers`, its job processes and the
+        RQ scheduler one of them forks."""
+        if pid not in self._commands:
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                return None
+            # Forked, not started: those have their worker's command line (or RQ's process title).
+            worker = command.split(b"\0")[1:3] == [b"-m", b"workers"] or command.startswith(b"rq:worker")
+            self._commands[pid] = "web" if b"gunicorn" in command else "workers" if worker else None
+        return self._commands[pid]
+
+
+def _tree(root: int) -> list[int]:
+    """The process and its descendants, by /proc's children lists."""
+    pids, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        pids.append(pid)
+        try:
+            pending += [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        except OSError:
+            continue
+    return pids
+
+
+def worker_times(lines: list[str]) -> dict[str, list[float]]:
+    """Wall ms per photo of each step the jobs logged, the rest of each job, the queue overhead from
+    one dequeue to the same worker's next (minus the job), the whole cycle, and the job's CPU ms."""
+    jobs, dequeued = {}, defaultdict(list)
+    for line in (COLOUR.sub("", raw) for raw in lines):
+        if match := PROCESSED.match(line):
+            steps = {name: float(ms) for name, ms in STEP.findall(match[4])}
+            jobs[match[5]] = (float(match[2]), float(match[3]), steps)
+        elif match := DEQUEUED.match(line):
+            dequeued[match[2]].append((_timestamp(match[1]), match[3]))
+    times = defaultdict(list)
+    for wall, cpu, steps in jobs.values():
+        for name, ms in steps.items():
+            times[name].append(ms)
+        times["other"].append(wall - sum(steps.values()))
+        times["job"].append(wall)
+        times["cpu"].append(cpu)
+    for taken in dequeued.values():
+        taken.sort()
+        for (start, session_id), (following, _) in itertools.pairwise(taken):
+            cycle = (following - start) * 1000
+            times["cycle"].append(cycle)
+            if session_id in jobs:
+                times["queue"].append(cycle - jobs[session_id][0])
+    return times
+
+
+def _timestamp(text: str) -> float:
+    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S,%f").timestamp()
+
+
+def print_report(
+    args: argparse.Namespace,
+    photos: list[Photo],
+    ceiling: Ceiling,
+    run: Run,
+    memory: PeakMemory,
+    worker: dict,
+) -> None:
+    """Uploads, end to end against the ceiling, memory, then where a worker's time goes."""
+    count, job = len(photos), run.job
+    first, last = min(u[0] for u in run.uploads), max(u[1] for u in run.uploads)
+    upload_seconds, megabytes = last - first, sum(u[2] for u in run.uploads) / 1e6
+    accepted = sum(u[3] for u in run.uploads)
+    ceiling_cpu = ceiling.per_photo(photos)
+    ceiling_rate = args.workers * 1000 / ceiling_cpu
+    from_upload, from_submit = count / (run.ended - first), count / (run.ended - run.submitted)
+    print(
+        f"\nphotogate throughput: {count} photos ({describe_inputs(photos)}), {args.clients} clients,"
+        f" backend {args.backend}, {args.workers} workers on {os.cpu_count()} cores"
+    )
+    print(
+        f"job: {job['status']}; {accepted} accepted, {job['processed']} processed, {job['failed']} failed;"
+        f" approved {job['approved']}, flagged {job['flagged']}, rejected {job['rejected']}"
+    )
+    print(
+        f"upload:      {upload_seconds:6.1f} s  {count / upload_seconds:6.2f} files/s"
+        f"  {megabytes / upload_seconds:6.1f} MB/s  ({megabytes:.0f} MB; median request"
+        f" {statistics.median(u[1] - u[0] for u in run.uploads) * 1000:.0f} ms)"
+    )
+    print(f"end to end:  {run.ended - first:6.1f} s  {from_upload:6.2f} photos/s  from the first upload")
+    print(f"             {run.ended - run.submitted:6.1f} s  {from_submit:6.2f} photos/s  from the submit")
+    print(
+        f"ceiling:     {ceiling_cpu:6.0f} CPU ms a photo in this process (the model"
+        f" {statistics.median(ceiling.model_cpu_ms):.0f}) x {args.workers} workers:"
+        f" {ceiling_rate:.2f} photos/s"
+    )
+    print(
+        f"ratio:       {from_upload / ceiling_rate:6.0%} of the ceiling from the first upload,"
+        f" {from_submit / ceiling_rate:.0%} from the submit"
+    )
+    for group in ("web", "workers"):
+        idle, peak = memory.idle.get(group, (0, 0, 0)), memory.peak.get(group, (0, 0, 0))
+        print(
+            f"peak RSS {group + ':':<8} {peak[0]:4.0f} MiB in all (idle {idle[0]:.0f}, up to {peak[2]}"
+            f" processes), largest process {peak[1]:.0f} MiB (idle {idle[1]:.0f})"
+        )
+    print_worker_times(worker, ceiling, args.workers * (run.ended - run.submitted) * 1000 / count)
+
+
+def print_worker_times(worker: dict[str, list[float]], ceiling: Ceiling, per_photo_and_worker: float) -> None:
+    """The median of each step in the workers beside the same step in this process, then the totals."""
+    print(f"\nwhere a worker's time goes per photo: medians over {len(worker['job'])} jobs, wall ms")
+    print(f"  {'step':<42} {'worker':>8} {'in-process':>10}")
+    for step, label in STEPS.items():
+        mine = f"{statistics.median(ceiling.steps[step]):10.1f}" if step in ceiling.steps else ""
+        print(f"  {label:<42} {_median(worker[step]):8.1f} {mine}".rstrip())
+    in_process = sum(statistics.median(values) for values in ceiling.steps.values())
+    print(
+        f"  {'one photo: dequeue to the next dequeue':<42} {_median(worker['cycle']):8.1f} {in_process:10.1f}"
+    )
+    print(
+        f"a job (process_session) took {_median(worker['job']):.1f} ms wall and"
+        f" {_median(worker['cpu']):.1f} ms CPU; submit to end x workers / photos = {per_photo_and_worker:.1f}"
+        f" ms a photo, against a mean cycle of {statistics.fmean(worker['cycle'] or [math.nan]):.1f}"
+        " (the rest: start and tail)"
+    )
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else math.nan
+
+
+if __name__ == "__main__":
+    sys.exit(main())
