@@ -1,9 +1,11 @@
 """`python -m workers`: an RQ worker (with its scheduler, for retries with backoff) for photogate's queue."""
 
 import argparse
+import gc
 import logging
 import os
 
+from PIL import Image
 from rq import Worker
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -18,12 +20,26 @@ log = logging.getLogger(__name__)
 
 
 class PhotogateWorker(Worker):
-    """RQ's worker, bringing the bank index up to date before each job's process is forked: every
-    job starts from it, and what a job adds to its own copy ends with its process."""
+    """RQ's worker, forking each job from a parent that is ready for it.
+
+    The bank index is brought up to date before each fork: every job starts from it, and what a
+    job adds to its own copy ends with its process. The parent's objects are frozen out of the
+    garbage collector across the fork: a job's full collections would otherwise walk the whole
+    inherited heap (Flask, SQLAlchemy, ONNX Runtime, FAISS) and copy every page they touch, ~75 ms
+    a photo (measured with bench/throughput.py).
+    """
 
     def execute_job(self, job, queue):
         _refresh_bank_index()
         return super().execute_job(job, queue)
+
+    def fork_work_horse(self, job, queue):
+        gc.freeze()
+        try:
+            super().fork_work_horse(job, queue)
+        finally:
+            # Only the parent gets here (the job's process exits inside): it collects as before.
+            gc.unfreeze()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -36,6 +52,9 @@ def main(argv: list[str] | None = None) -> None:
     with app.app_context():
         _dispose_pools_in_forked_jobs()
         providers.get(app.config["MODERATION_PROVIDER"]).preload()
+        # Pillow loads its format plugins on the first image it opens: in the parent, once, rather
+        # than in every job's process (~30 ms a job).
+        Image.init()
         _refresh_bank_index()
         config = app.config
         worker = PhotogateWorker(
