@@ -51,6 +51,7 @@
   let submitted = false;
   let hashing = null;
   let adding = 0;
+  let submitFailed = false;
   let repaint = 0;
 
   // ---- what the page shows ----
@@ -68,7 +69,9 @@
       parallelText.textContent = `${parallel} at a time`;
       pauseButton.hidden = submitted || !unfinished();
       retryButton.hidden = !failed.size || unfinished();
-      submitButton.hidden = !failed.size || unfinished() || submitted;
+      // Offered when files gave up (submit without them) or when submitting failed (try again).
+      submitButton.hidden = submitted || unfinished() || !(failed.size || submitFailed);
+      submitButton.textContent = failed.size ? "Submit without them" : "Submit again";
     });
   }
 
@@ -240,8 +243,9 @@
       await request(`${form.dataset.jobsUrl}/${job.job_id}/submit`, { method: "POST" });
     } catch (error) {
       submitted = false;
+      submitFailed = true;
       stateText.textContent = `The job could not be submitted: ${error.message}`;
-      submitButton.hidden = false;
+      scheduleRepaint();
       return;
     }
     // Stay here, so the reasons of refused files stay visible; the job page is one click away.

@@ -189,3 +189,25 @@ def test_a_paused_batch_starts_no_upload_until_it_is_resumed(page, live_server, 
 
     expect(page.locator("#batch-state")).to_have_text("Submitted: 20 stored, 0 refused.", timeout=60_000)
     assert sorted(sent) == sorted(f"photo-{n}.jpg" for n in range(20))
+
+
+def test_a_submit_the_server_fails_is_offered_again(page, live_server, user, worker):
+    failures = iter([True])
+
+    def fail_the_first_submit(route: Route) -> None:
+        if next(failures, False):
+            route.fulfill(
+                status=503, headers={"Retry-After": "1"}, content_type="application/json", body=UNAVAILABLE
+            )
+        else:
+            route.continue_()
+
+    log_in(page, live_server, user.email, user.password)
+    page.route("**/api/bulk-nsfw/jobs/*/submit", fail_the_first_submit)
+    page.goto(live_server + "/batch")
+    page.set_input_files("#batch-input", photos(3))
+
+    expect(page.locator("#batch-state")).to_contain_text("The job could not be submitted", timeout=30_000)
+    page.click("#batch-submit")
+
+    expect(page.locator("#batch-state")).to_have_text("Submitted: 3 stored, 0 refused.", timeout=30_000)
