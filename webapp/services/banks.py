@@ -52,20 +52,23 @@ class BankSummary:
     matches: int
 
 
-def summaries() -> list[BankSummary]:
-    """Every bank with its entry counts and how many images it matched, by name."""
+def summaries(bank: Bank | None = None) -> list[BankSummary]:
+    """Every bank (or just `bank`) with its entry counts and how many images it matched, by name."""
+    only = [BankEntry.bank_id == bank.id] if bank is not None else []
     entries = (
         select(
             BankEntry.bank_id,
             func.count().label("entries"),
             func.count().filter(BankEntry.enabled).label("enabled_entries"),
         )
+        .where(*only)
         .group_by(BankEntry.bank_id)
         .subquery()
     )
     matches = (
         select(BankEntry.bank_id, func.count().label("matches"))
         .join(VirtualImage, VirtualImage.matched_entry_id == BankEntry.id)
+        .where(*only)
         .group_by(BankEntry.bank_id)
         .subquery()
     )
@@ -78,13 +81,15 @@ def summaries() -> list[BankSummary]:
         )
         .outerjoin(entries, entries.c.bank_id == Bank.id)
         .outerjoin(matches, matches.c.bank_id == Bank.id)
+        .where(*([Bank.id == bank.id] if bank is not None else []))
         .order_by(Bank.name)
     ).all()
     return [BankSummary(*row) for row in rows]
 
 
 def summary(bank: Bank) -> BankSummary:
-    return next(each for each in summaries() if each.bank.id == bank.id)
+    """One bank's counts, counting its entries and matches only."""
+    return summaries(bank)[0]
 
 
 def recent_matches(bank: Bank | None = None, limit: int = 20) -> list[tuple[VirtualImage, BankEntry, Bank]]:
