@@ -83,6 +83,8 @@ def settings_from_environment(instance_path: Path) -> dict:
         "WORKER_TTL": _int("WORKER_TTL", 25),
         "JOB_MONITORING_INTERVAL": _int("JOB_MONITORING_INTERVAL", 5),
         "MAINTENANCE_INTERVAL": _int("MAINTENANCE_INTERVAL", 10),
+        # A work horse runs this many jobs (fewer if one fails) before a fresh one is forked.
+        "JOBS_PER_WORK_HORSE": _int("JOBS_PER_WORK_HORSE", 200),
         "RECONCILE_EVERY": _int("RECONCILE_EVERY", 30),
         "RECONCILE_AFTER": _int("RECONCILE_AFTER", 60),
         "JOB_RETRY_INTERVALS": _ints("JOB_RETRY_INTERVALS", "5,30,120"),
