@@ -8,12 +8,12 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from tests.support.factories import image_bytes
+from tests.support.factories import image_bytes, wait_for
 from tests.support.jobs import job_status, wait_for_job
 from tests.support.processes import start_worker, stop
 from webapp.extensions import db
 from webapp.models import BulkJob, BulkJobImage, JobStatus, ModerationStatus, VirtualImage
-from webapp.services import job_counters
+from webapp.services import job_counters, processing, reconciler
 
 
 def files_form(*files: tuple[bytes, str], orders: list[int] | None = None, **fields) -> dict:
@@ -91,6 +91,40 @@ def test_a_job_built_over_several_requests_keeps_the_browsers_order_and_pages_it
         (3, "3.jpg"),
     ]
     assert (page["page"], page["per_page"], page["pages"]) == (2, 2, 2)
+
+
+def test_a_batch_is_processed_while_it_uploads_and_ends_at_its_submit(client, user, worker):
+    job_id = client.post("/api/bulk-nsfw/jobs", headers=user.headers, json={}).get_json()["job_id"]
+    files = files_form((image_bytes(), "a.jpg"), (image_bytes("PNG"), "b.png"))
+    post_files(client, user.headers, f"/api/bulk-nsfw/jobs/{job_id}/files", files)
+
+    done = wait_for(lambda: (s := job_status(client, user.headers, job_id))["processed"] == 2 and s, 60)
+    assert (done["status"], done["total"], done["pending"], done["approved"]) == ("uploading", 2, 0, 2)
+    submitted = client.post(f"/api/bulk-nsfw/jobs/{job_id}/submit", headers=user.headers)
+
+    assert submitted.get_json() == {"job_id": job_id, "status": "queued", "total": 2}
+    assert job_status(client, user.headers, job_id)["status"] == "completed"  # nothing left to wait for
+
+
+def test_a_job_level_provider_starts_at_the_submit_of_a_job_processed_while_uploading(
+    app, client, user, parked
+):
+    job_id = client.post(
+        "/api/bulk-nsfw/jobs", headers=user.headers, json={"provider": "rekognition_bulk"}
+    ).get_json()["job_id"]
+    files = files_form((image_bytes(), "a.jpg"), (image_bytes(), "b.jpg"))
+    body = post_files(client, user.headers, f"/api/bulk-nsfw/jobs/{job_id}/files", files).get_json()
+    with app.app_context():
+        for image in body["images"]:
+            processing.process_session(uuid.UUID(image["session_id"]))
+        assert not reconciler.is_live(f"bulk-start-{job_id}")  # not while files may still come
+
+    client.post(f"/api/bulk-nsfw/jobs/{job_id}/submit", headers=user.headers)
+
+    status = job_status(client, user.headers, job_id)
+    assert (status["status"], status["processed"], status["pending"]) == ("processing", 2, 2)
+    with app.app_context():
+        assert reconciler.is_live(f"bulk-start-{job_id}")
 
 
 def test_files_after_submit_and_a_taken_upload_order_are_refused_clearly(client, user, monkeypatch, app):

@@ -78,10 +78,10 @@ def test_a_recent_or_live_photo_is_left_alone(app, client, user, monkeypatch):
     assert recent != queued
 
 
-def test_a_photo_in_a_batch_still_uploading_waits_for_its_submit(app, client, user, monkeypatch):
+def test_a_lost_photo_of_a_batch_still_uploading_is_queued_again(app, client, user, monkeypatch):
     import io
 
-    monkeypatch.setitem(app.config, "QUEUE_NAME", "nobody-listens-here")
+    monkeypatch.setitem(app.config, "QUEUE_NAME", f"nobody-listens-here-{uuid.uuid4().hex[:6]}")
     job_id = client.post("/api/bulk-nsfw/jobs", headers=user.headers, json={}).get_json()["job_id"]
     form = {"files": [(io.BytesIO(image_bytes()), "a.jpg")]}
     session_id = client.post(
@@ -93,7 +93,10 @@ def test_a_photo_in_a_batch_still_uploading_waits_for_its_submit(app, client, us
     _age(app, session_id)
 
     with app.app_context():
+        assert reconciler.is_live(processing_job_id(uuid.UUID(session_id)))
         assert reconciler.reconcile().photos == []
+        Job.fetch(processing_job_id(uuid.UUID(session_id)), connection=redis_connection()).delete()
+        assert reconciler.reconcile().photos == [uuid.UUID(session_id)]
 
 
 def test_a_half_made_upload_the_database_could_not_undo_is_cleared(app, user, s3, service_env):

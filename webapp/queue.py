@@ -22,7 +22,6 @@ REQUEST_EXTERNAL = "workers.jobs.request_external_moderation"
 REQUEST_EXTERNAL_FAILED = "workers.jobs.request_external_moderation_failed"
 EXTERNAL_DEADLINE = "workers.jobs.external_moderation_deadline"
 FAILURE_TTL = 7 * 24 * 3600
-ENQUEUE_BATCH = 1000
 
 
 def init_queue(app: Flask) -> None:
@@ -67,14 +66,6 @@ def enqueue_photo_processing(session_id: uuid.UUID) -> None:
     options = _processing_job(session_id)
     args, timeout = options.pop("args"), options.pop("timeout")
     photo_queue().enqueue(PROCESS_PHOTO, *args, job_timeout=timeout, **options)
-
-
-def enqueue_many_photo_processing(session_ids: list[uuid.UUID]) -> None:
-    """Queue many photos in one Redis round trip (a 10,000-photo job is one pipeline)."""
-    queue = photo_queue()
-    jobs = [Queue.prepare_data(PROCESS_PHOTO, **_processing_job(session_id)) for session_id in session_ids]
-    for start in range(0, len(jobs), ENQUEUE_BATCH):
-        queue.enqueue_many(jobs[start : start + ENQUEUE_BATCH])
 
 
 def enqueue_job_step(function: str, job_id: uuid.UUID, step: str, delay: int = 0) -> None:

@@ -3,14 +3,15 @@
 Their counters live in job_counters.
 """
 
+import logging
 import uuid
 from dataclasses import dataclass, replace
 
 from redis.exceptions import RedisError
-from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import aliased, selectinload
 
-from webapp.errors import AppError, NotFound, ServiceUnavailable, parse_id
+from webapp.errors import AppError, NotFound, parse_id
 from webapp.extensions import db
 from webapp.models import (
     BulkJob,
@@ -24,9 +25,10 @@ from webapp.models import (
 )
 from webapp.models.bulk_jobs import TERMINAL_JOB_STATUSES
 from webapp.models.types import utcnow
-from webapp.queue import enqueue_many_photo_processing
-from webapp.services import job_counters, notifications, verdicts
+from webapp.services import bulk_moderation, job_counters, notifications, verdicts
 from webapp.services.photo_filters import NO_FILTER, PhotoFilter
+
+log = logging.getLogger(__name__)
 
 
 class JobNotUploading(AppError):
@@ -107,7 +109,8 @@ def ensure_uploading(job: BulkJob) -> None:
 
 
 def add_to_job(job_id: uuid.UUID, virtual_image_id: uuid.UUID, s3_key: str, upload_order: int) -> None:
-    """Map a stored file into its job (the caller commits): one more in `total`, and its mapping row.
+    """Map a stored file into its job (the caller commits): one more in `total` and in `pending`, and
+    its mapping row.
 
     The job row is updated first, and only while it is uploading: a submit racing with this file
     waits for its commit and then counts it, or this file is refused because the job was closed.
@@ -115,7 +118,7 @@ def add_to_job(job_id: uuid.UUID, virtual_image_id: uuid.UUID, s3_key: str, uplo
     opened = db.session.execute(
         update(BulkJob)
         .where(BulkJob.id == job_id, BulkJob.status == JobStatus.UPLOADING)
-        .values(total=BulkJob.total + 1)
+        .values(total=BulkJob.total + 1, pending=BulkJob.pending + 1)
     ).rowcount
     if not opened:
         raise JobNotUploading()
@@ -175,33 +178,29 @@ def count_refused(job_id: uuid.UUID, count: int) -> None:
 
 
 def submit_job(job: BulkJob) -> BulkJob:
-    """Close the job to new files and queue every photo of it, in upload order.
+    """Close the job to new files. Its photos were queued as they arrived and may all be done: such a
+    job moves on here (it ends, or its job-level provider starts), as a worker's count would move it.
 
-    Returns the job as submitted (`queued`); workers may move it on before the caller answers.
+    Returns the job as submitted (`queued`); it may have moved on before the caller answers.
     """
     submitted = db.session.execute(
         update(BulkJob)
         .where(BulkJob.id == job.id, BulkJob.status == JobStatus.UPLOADING)
-        .values(status=JobStatus.QUEUED, pending=BulkJob.total, submitted_at=utcnow())
+        .values(status=JobStatus.QUEUED, submitted_at=utcnow())
     ).rowcount
     db.session.commit()
     if not submitted:
         raise JobNotUploading()
     db.session.refresh(job)
-    session_ids = list(db.session.scalars(job_sessions(job.id)))
-    if not session_ids:
-        _finish_empty(job.id)
-        notifications.job_maybe_finished(job.id)
-        db.session.refresh(job)
-        return job
-    try:
-        enqueue_many_photo_processing(session_ids)
-    except RedisError as exc:
-        db.session.execute(
-            update(BulkJob).where(BulkJob.id == job.id).values(status=JobStatus.UPLOADING, submitted_at=None)
-        )
-        db.session.commit()
-        raise ServiceUnavailable() from exc
+    db.session.expunge(job)
+    # A photo counted before this commit left the job uploading; one counted after moves it itself.
+    if job.processed or not job.total:
+        moved = job_counters.count_processed(job.id, 0)
+        try:
+            bulk_moderation.start_when_ready(moved)
+            notifications.job_maybe_finished(job.id)
+        except RedisError:
+            log.warning("job submitted, its next step left to the reconciler: Redis did not answer")
     return job
 
 
@@ -213,22 +212,6 @@ def job_sessions(job_id: uuid.UUID):
         .where(BulkJobImage.job_id == job_id)
         .order_by(BulkJobImage.upload_order)
     )
-
-
-def _finish_empty(job_id: uuid.UUID) -> None:
-    """A job with no accepted file ends at once: with errors if every file was refused."""
-    db.session.execute(
-        update(BulkJob)
-        .where(BulkJob.id == job_id, BulkJob.status == JobStatus.QUEUED)
-        .values(
-            status=case(
-                (BulkJob.refused > 0, job_counters.status_value(JobStatus.COMPLETED_WITH_ERRORS)),
-                else_=job_counters.status_value(JobStatus.COMPLETED),
-            ),
-            completed_at=utcnow(),
-        )
-    )
-    db.session.commit()
 
 
 class JobAlreadyEnded(AppError):

@@ -13,7 +13,15 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
-from webapp.models import BulkJob, BulkJobImage, ImageKind, ModerationStatus, S3Image, VirtualImage
+from webapp.models import (
+    BulkJob,
+    BulkJobImage,
+    ImageKind,
+    JobStatus,
+    ModerationStatus,
+    S3Image,
+    VirtualImage,
+)
 from webapp.models.types import utcnow
 from webapp.moderation import ModerationFailed, providers, rekognition_bulk
 from webapp.moderation.rekognition import rekognition_source
@@ -25,6 +33,13 @@ from webapp.services import photo_moderation, verdicts
 from webapp.storage import get_storage
 
 log = logging.getLogger(__name__)
+
+
+def start_when_ready(job: BulkJob) -> None:
+    """Start a job-level provider's analysis once its job is submitted and every photo of it processed."""
+    per_job = providers.get(job.provider).kind is providers.Kind.PER_JOB
+    if per_job and job.status in (JobStatus.QUEUED, JobStatus.PROCESSING) and job.processed >= job.total:
+        start(job.id)
 
 
 def start(job_id: uuid.UUID) -> None:

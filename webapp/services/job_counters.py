@@ -112,14 +112,15 @@ def recount(job_id: uuid.UUID) -> None:
         .where(BulkJobImage.job_id == job_id, PhotoSession.status.in_(["completed", "failed"]))
     )
     job.total = sum(statuses.values())
-    job.pending = statuses.get(ModerationStatus.PENDING, 0) if job.status != JobStatus.UPLOADING else 0
+    job.pending = statuses.get(ModerationStatus.PENDING, 0)
     for status, counter in OUTCOME_COUNTERS.items():
         setattr(job, counter, statuses.get(status, 0))
     job.processed = processed
 
 
-def count_processed(job_id: uuid.UUID) -> BulkJob:
-    """One more photo of the job went through the pipeline; returns the job as it now stands."""
-    move(job_id, {}, processed=1)
+def count_processed(job_id: uuid.UUID, count: int = 1) -> BulkJob:
+    """`count` more photos of the job went through the pipeline (none: its status catches up with its
+    counters, as on its submit); returns the job as it now stands."""
+    move(job_id, {}, processed=count)
     db.session.commit()
     return db.session.get(BulkJob, job_id, populate_existing=True)

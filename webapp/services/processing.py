@@ -19,7 +19,6 @@ from webapp.extensions import db
 from webapp.imaging import Derivatives, InvalidImage, RenderSettings, Rendition, make_derivatives
 from webapp.models import ImageKind, PhotoSession, S3Image, SessionStatus, VirtualImage
 from webapp.models.types import utcnow
-from webapp.moderation import providers
 from webapp.services import (
     bulk_moderation,
     job_counters,
@@ -204,8 +203,5 @@ def _count_in_job(virtual_image: VirtualImage | None) -> None:
     if virtual_image is None or virtual_image.job_entry is None:
         return
     job_id = virtual_image.job_entry.job_id
-    job = job_counters.count_processed(job_id)
-    per_job = providers.get(job.provider).kind is providers.Kind.PER_JOB
-    if per_job and job.processed == job.total and not job.status.is_terminal:
-        bulk_moderation.start(job.id)
+    bulk_moderation.start_when_ready(job_counters.count_processed(job_id))
     notifications.job_maybe_finished(job_id)

@@ -19,7 +19,6 @@ from sqlalchemy import and_, exists, or_, select
 from webapp.extensions import db
 from webapp.models import (
     BulkJob,
-    BulkJobImage,
     ModerationStatus,
     PhotoSession,
     SessionStatus,
@@ -112,12 +111,7 @@ def _abandoned_uploads(cutoff) -> list[uuid.UUID]:
 
 
 def _photos(cutoff) -> list[uuid.UUID]:
-    """Unfinished photos, quiet since the cutoff, not waiting for their batch to be submitted."""
-    in_open_batch = exists().where(
-        BulkJobImage.virtual_image_id == VirtualImage.id,
-        BulkJob.id == BulkJobImage.job_id,
-        BulkJob.status == BulkJobStatus.UPLOADING,
-    )
+    """Unfinished photos quiet since the cutoff, a batch's too while it is still uploading."""
     query = (
         select(PhotoSession.session_id)
         .join(VirtualImage, VirtualImage.session_id == PhotoSession.session_id)
@@ -125,7 +119,6 @@ def _photos(cutoff) -> list[uuid.UUID]:
             PhotoSession.status.in_([SessionStatus.PENDING, SessionStatus.PROCESSING]),
             PhotoSession.original_image_id.is_not(None),
             PhotoSession.updated_at < cutoff,
-            ~in_open_batch,
         )
         .limit(BATCH)
     )

@@ -54,7 +54,8 @@ class Placement:
 def accept_photo(owner: User, stream: BinaryIO, filename: str | None, placement: Placement) -> AcceptedPhoto:
     """Validate one uploaded file by its content and make it durable, or raise and keep nothing.
 
-    A single photo is queued for processing at once; a batch file waits for its job's submit.
+    Every photo, a batch's too, is queued for processing at once: a batch is processed while it
+    is still uploading.
     """
     info = _inspect(stream)
     session = PhotoSession(owner_id=owner.id)
@@ -62,8 +63,7 @@ def accept_photo(owner: User, stream: BinaryIO, filename: str | None, placement:
     db.session.commit()
     try:
         virtual_image = _store_original(session, stream, info, display_filename(filename), placement)
-        if placement.job is None:
-            enqueue_photo_processing(session.session_id)
+        enqueue_photo_processing(session.session_id)
     except IntegrityError as exc:
         _discard(session)
         # A retried request whose first attempt was stored (its answer lost on the way) is that file.
