@@ -103,7 +103,7 @@ def user_for_token(token: str) -> User | None:
     if api_token is None:
         return None
     now = utcnow()
-    noted = db.session.execute(
+    db.session.execute(
         update(ApiToken)
         .where(
             ApiToken.id == api_token.id,
@@ -112,10 +112,13 @@ def user_for_token(token: str) -> User | None:
         .values(last_used_at=now)
         # Compared in SQL only: SQLite hands back naive times that Python would not compare.
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if noted:
-        db.session.commit()
-    return api_token.user
+    )
+    user = api_token.user
+    # Even an UPDATE that changed nothing began a transaction: on SQLite it holds the database's
+    # write lock, which would otherwise stay taken for the whole request (an upload's parsing and
+    # decoding) and stall every worker's writes.
+    db.session.commit()
+    return user
 
 
 def list_tokens(user: User) -> list[ApiToken]:
