@@ -1,7 +1,7 @@
 """PhotogateWorker: RQ's forking worker, with a work horse that outlives its job.
 
 RQ forks a work horse per job, and a fresh process pays for everything it touches: copy-on-write
-and first-touch page faults on every buffer, cold caches, new database connections, ~70 ms a
+and first-touch page faults on every buffer, cold caches, new database connections, ~85 ms a
 12 MP photo (measured with bench/throughput.py). Here a horse runs jobs one after another until
 it has run `jobs_per_horse` of them or one of them failed, as Celery's prefork pool runs tasks in
 long-lived children. What the fork per job gave is kept, because the parent still runs RQ's own
