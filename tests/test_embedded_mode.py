@@ -13,7 +13,8 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from tests.support.factories import encoded, image_bytes, scene, wait_for
-from tests.support.processes import ROOT
+from tests.support.faults import descendants
+from tests.support.processes import ROOT, running
 from tests.support.services import free_port, wait_until
 from webapp.imaging import make_derivatives
 
@@ -71,19 +72,12 @@ def test_a_photo_is_processed_with_no_configuration_and_ctrl_c_stops_everything(
         path.name: "0o0" for path in private
     }  # nothing readable by group or others
 
-    os.killpg(process.pid, signal.SIGINT)
+    children = descendants(process.pid)  # Redis, the workers (their horses, RQ's scheduler), cron, web
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C at the terminal
     assert process.wait(30) == 0
-    # Nothing of the group is left: web, workers and Redis all stopped. RQ's scheduler process may
-    # take a moment longer than the worker that started it, so this is watched for a few seconds.
-    wait_for(lambda: not _group_alive(process.pid), timeout=10)
-
-
-def _group_alive(group: int) -> bool:
-    try:
-        os.killpg(group, 0)
-    except ProcessLookupError:
-        return False
-    return True
+    assert not (instance / "redis.sock").exists()
+    # RQ's scheduler process may take a moment longer than the worker that started it.
+    wait_for(lambda: not any(running(child) for child in children), timeout=10)
 
 
 def test_hash_banks_work_on_the_embedded_database(embedded):

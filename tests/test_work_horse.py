@@ -8,7 +8,6 @@ tests/support/horse_jobs.py and a horse that runs 3 jobs at most.
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from redis import Redis
@@ -17,7 +16,8 @@ from rq.command import send_stop_job_command
 from rq.job import Job, JobStatus
 
 from tests.support.factories import wait_for
-from tests.support.processes import start_worker, stop
+from tests.support.faults import descendants, kill_tree
+from tests.support.processes import running, start_worker, stop
 
 JOBS = "tests.support.horse_jobs."
 ENDED = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED}
@@ -51,12 +51,6 @@ def horses(service_env) -> Iterator[Horses]:
     queue = Queue(name, connection=Redis.from_url(service_env["REDIS_URL"]))
     yield Horses(queue, worker)
     stop(worker)
-
-
-def running(pid: int) -> bool:
-    """Whether the process exists and has not ended (a zombie has ended)."""
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def test_jobs_share_a_horse_until_it_has_run_its_share(horses):
@@ -120,7 +114,12 @@ def test_the_horse_ends_with_its_worker(horses):
 
 def test_the_horse_ends_when_its_worker_is_killed(horses):
     pid = horses.process_id()
+    others = [child for child in descendants(horses.worker.pid) if child != pid]  # RQ's scheduler
     horses.worker.kill()
     horses.worker.wait()
 
-    wait_for(lambda: not running(pid), 10)
+    try:
+        wait_for(lambda: not running(pid), 10)
+    finally:
+        for other in others:
+            kill_tree(other)

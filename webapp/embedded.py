@@ -52,13 +52,18 @@ def redis_server_binary() -> str:
 
 
 def start_redis(instance: Path) -> subprocess.Popen:
-    """A private Redis on a unix socket in the instance folder, with an append-only log."""
+    """A private Redis on a unix socket in the instance folder, with an append-only log.
+
+    It runs in a process group of its own: Ctrl-C at the terminal reaches only the group of `up`,
+    its web server and workers, and Redis must outlive those (a worker ends its job and its
+    registration in Redis); `up` stops it last.
+    """
     socket = instance / "redis.sock"
     data = instance / "redis"
     data.mkdir(parents=True, exist_ok=True)
     command = [redis_server_binary(), "--port", "0", "--unixsocket", str(socket), "--unixsocketperm", "700"]
     command += ["--dir", str(data), "--appendonly", "yes", "--save", "", "--loglevel", "warning"]
-    process = subprocess.Popen(command)
+    process = subprocess.Popen(command, process_group=0)
     _wait_for_redis(f"unix://{socket}", process)
     return process
 
@@ -81,9 +86,15 @@ def start_worker() -> subprocess.Popen:
 
 
 def start_web(host: str, port: int) -> subprocess.Popen:
+    """gunicorn, in a process group of its own: `up` stops it, its master stops its workers.
+
+    Ctrl-C at the terminal reaches a whole process group; a gunicorn worker that gets it there and
+    its master's SIGQUIT a moment later runs its quit handler inside itself and deadlocks (a worker
+    was seen left waiting on a lock after `up` had exited).
+    """
     command = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", "2"]
     command += ["--threads", "4", "--timeout", "120", "--access-logfile", "-", "wsgi:app"]
-    return subprocess.Popen(command)
+    return subprocess.Popen(command, process_group=0)
 
 
 def _wait_then_stop(children: list[subprocess.Popen]) -> None:
