@@ -127,6 +127,30 @@ def test_a_job_level_provider_starts_at_the_submit_of_a_job_processed_while_uplo
         assert reconciler.is_live(f"bulk-start-{job_id}")
 
 
+def test_a_photo_is_never_ended_without_being_counted_in_its_job(app, client, user, parked, monkeypatch):
+    job_id = client.post("/api/bulk-nsfw/jobs", headers=user.headers, json={}).get_json()["job_id"]
+    files = files_form((image_bytes(), "a.jpg"))
+    body = post_files(client, user.headers, f"/api/bulk-nsfw/jobs/{job_id}/files", files).get_json()
+    session_id = uuid.UUID(body["images"][0]["session_id"])
+    move = job_counters.move
+
+    def crash_when_counting(job, moves, processed=0):
+        if processed:
+            raise RuntimeError("the worker died here")
+        return move(job, moves, processed)
+
+    with app.app_context(), monkeypatch.context() as crashing:
+        crashing.setattr(job_counters, "move", crash_when_counting)
+        with pytest.raises(RuntimeError):
+            processing.process_session(session_id)
+    assert job_status(client, user.headers, job_id)["processed"] == 0
+    with app.app_context():
+        processing.process_session(session_id)  # the job's retry
+
+    status = job_status(client, user.headers, job_id)
+    assert (status["processed"], status["approved"], status["images"][0]["filename"]) == (1, 1, "a.jpg")
+
+
 def test_files_after_submit_and_a_taken_upload_order_are_refused_clearly(client, user, monkeypatch, app):
     monkeypatch.setitem(app.config, "QUEUE_NAME", "nobody-listens-here")
     job_id = client.post("/api/bulk-nsfw/jobs", headers=user.headers, json={}).get_json()["job_id"]

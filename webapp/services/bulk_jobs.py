@@ -195,7 +195,7 @@ def submit_job(job: BulkJob) -> BulkJob:
     db.session.expunge(job)
     # A photo counted before this commit left the job uploading; one counted after moves it itself.
     if job.processed or not job.total:
-        moved = job_counters.count_processed(job.id, 0)
+        moved = job_counters.settle(job.id)
         try:
             bulk_moderation.start_when_ready(moved)
             notifications.job_maybe_finished(job.id)

@@ -118,9 +118,9 @@ def recount(job_id: uuid.UUID) -> None:
     job.processed = processed
 
 
-def count_processed(job_id: uuid.UUID, count: int = 1) -> BulkJob:
-    """`count` more photos of the job went through the pipeline (none: its status catches up with its
-    counters, as on its submit); returns the job as it now stands."""
-    move(job_id, {}, processed=count)
+def settle(job_id: uuid.UUID) -> BulkJob:
+    """Let the job's status catch up with its counters, as on its submit (its photos may all be done
+    already); commits and returns the job as it now stands."""
+    move(job_id, {})
     db.session.commit()
     return db.session.get(BulkJob, job_id, populate_existing=True)

@@ -51,19 +51,28 @@ def check_callback_url(url: str) -> None:
 
 def job_maybe_finished(job_id: uuid.UUID) -> None:
     """If the job has ended and has a callback URL, queue its notification, exactly once."""
-    claimed = db.session.execute(
-        update(BulkJob)
-        .where(
-            BulkJob.id == job_id,
-            BulkJob.status.in_(TERMINAL_JOB_STATUSES),
-            BulkJob.callback_url.is_not(None),
-            BulkJob.notification_claimed_at.is_(None),
-        )
-        .values(notification_claimed_at=utcnow())
-    ).rowcount
+    claimed = claim(job_id)
     db.session.commit()
     if claimed:
         enqueue_notification(job_id)
+
+
+def claim(job_id: uuid.UUID) -> bool:
+    """In the caller's transaction: claim the notification of a job that has ended and has a callback
+    URL. Of every claim, only one is True; its caller queues the notification (`enqueue_notification`)
+    once it has committed."""
+    return bool(
+        db.session.execute(
+            update(BulkJob)
+            .where(
+                BulkJob.id == job_id,
+                BulkJob.status.in_(TERMINAL_JOB_STATUSES),
+                BulkJob.callback_url.is_not(None),
+                BulkJob.notification_claimed_at.is_(None),
+            )
+            .values(notification_claimed_at=utcnow())
+        ).rowcount
+    )
 
 
 def deliver(job_id: uuid.UUID, attempt: int, retries_left: int) -> None:

@@ -17,8 +17,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp.extensions import db
 from webapp.imaging import Derivatives, InvalidImage, RenderSettings, Rendition, make_derivatives
-from webapp.models import ImageKind, PhotoSession, S3Image, SessionStatus, VirtualImage
+from webapp.models import (
+    BulkJob,
+    BulkJobImage,
+    ImageKind,
+    PhotoSession,
+    S3Image,
+    SessionStatus,
+    VirtualImage,
+)
 from webapp.models.types import utcnow
+from webapp.queue import enqueue_notification
 from webapp.services import (
     bulk_moderation,
     job_counters,
@@ -97,22 +106,39 @@ def _store_derivatives(session: PhotoSession, derivatives: Derivatives, stopwatc
 
 
 def _complete(session: PhotoSession) -> None:
-    if _end(session.session_id, SessionStatus.COMPLETED, None):
-        _count_in_job(session.virtual_image)
+    _end(session.session_id, SessionStatus.COMPLETED, None)
 
 
 def _start(session_id: uuid.UUID) -> bool:
     """Mark the session processing unless another copy of its job already ended it."""
-    return _transition(session_id, status=SessionStatus.PROCESSING, updated_at=utcnow())
+    started = _change_unended(session_id, status=SessionStatus.PROCESSING, updated_at=utcnow())
+    db.session.commit()
+    return started
 
 
 def _end(session_id: uuid.UUID, status: SessionStatus, error: str | None) -> bool:
-    """End the session unless it already ended: only one of two racing copies of a job counts it."""
-    return _transition(session_id, status=status, error=error, completed_at=utcnow(), updated_at=utcnow())
+    """End the session unless it already ended, and count it in its job in the same transaction.
+
+    Only one of two racing copies of a job counts it, and no crash can leave a photo ended but not
+    counted (its job would never end). Returns whether this call ended it.
+    """
+    values = {"status": status, "error": error, "completed_at": utcnow(), "updated_at": utcnow()}
+    ended = _change_unended(session_id, **values)
+    job_id = _job_of(session_id) if ended else None
+    claimed = False
+    if job_id is not None:
+        job_counters.move(job_id, {}, processed=1)
+        claimed = notifications.claim(job_id)
+    db.session.commit()
+    if job_id is not None:
+        bulk_moderation.start_when_ready(db.session.get(BulkJob, job_id, populate_existing=True))
+        if claimed:
+            enqueue_notification(job_id)
+    return ended
 
 
-def _transition(session_id: uuid.UUID, **values) -> bool:
-    """Change a session that has not ended, in one statement; False if it had ended."""
+def _change_unended(session_id: uuid.UUID, **values) -> bool:
+    """Change a session that has not ended, in one statement (the caller commits); False if it had."""
     changed = db.session.execute(
         update(PhotoSession)
         .where(
@@ -121,8 +147,15 @@ def _transition(session_id: uuid.UUID, **values) -> bool:
         )
         .values(**values)
     ).rowcount
-    db.session.commit()
     return bool(changed)
+
+
+def _job_of(session_id: uuid.UUID) -> uuid.UUID | None:
+    return db.session.scalar(
+        select(BulkJobImage.job_id)
+        .join(VirtualImage, VirtualImage.id == BulkJobImage.virtual_image_id)
+        .where(VirtualImage.session_id == session_id)
+    )
 
 
 def _upsert_image(session_id: uuid.UUID, kind: ImageKind, key: str, rendition: Rendition) -> None:
@@ -160,7 +193,6 @@ def fail_session(session_id: uuid.UUID, reason: str) -> None:
     virtual_image = _virtual_image(session_id)
     if virtual_image:
         verdicts.record_error(virtual_image.id, f"Not moderated: {reason}")
-    _count_in_job(virtual_image)
 
 
 def give_up(session_id: uuid.UUID, reason: str) -> None:
@@ -196,12 +228,3 @@ def reopen(session_id: uuid.UUID) -> bool:
 def _virtual_image(session_id: uuid.UUID) -> VirtualImage | None:
     session = db.session.get(PhotoSession, session_id)
     return session.virtual_image if session else None
-
-
-def _count_in_job(virtual_image: VirtualImage | None) -> None:
-    """Count the photo as processed in its job; a job-level provider starts once all are."""
-    if virtual_image is None or virtual_image.job_entry is None:
-        return
-    job_id = virtual_image.job_entry.job_id
-    bulk_moderation.start_when_ready(job_counters.count_processed(job_id))
-    notifications.job_maybe_finished(job_id)

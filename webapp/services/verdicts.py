@@ -21,6 +21,7 @@ from webapp.models import BulkJobImage, ModerationStatus, User, VirtualImage
 from webapp.models.types import utcnow
 from webapp.moderation import ModerationResult, providers
 from webapp.moderation.policy import Policy
+from webapp.queue import enqueue_notification
 from webapp.services import job_counters, notifications
 
 NSFW = frozenset({ModerationStatus.FLAGGED, ModerationStatus.REJECTED})
@@ -161,12 +162,14 @@ def _per_job(moves: Mapping[uuid.UUID, Move]) -> dict[uuid.UUID, Counter[Move]]:
 
 
 def _settle(per_job: Mapping[uuid.UUID, Counter[Move]]) -> None:
-    """Move each job's counters, commit, and claim the notification of every job that ended."""
+    """Move each job's counters and claim the notification of every job that ended, in the verdicts'
+    transaction; commit, then queue what was claimed."""
     for job_id, job_moves in per_job.items():
         job_counters.move(job_id, job_moves)
+    claimed = [job_id for job_id in per_job if notifications.claim(job_id)]
     db.session.commit()
-    for job_id in per_job:
-        notifications.job_maybe_finished(job_id)
+    for job_id in claimed:
+        enqueue_notification(job_id)
 
 
 def _set_based(outcomes: Mapping[uuid.UUID, Outcome]) -> bool:
