@@ -16,27 +16,19 @@ generated small JPEGs at once, `--runs` times (a new job each). For each run it 
 import argparse
 import os
 import random
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
+from bench.system import EMAIL, PASSWORD, running_photogate
 from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path
 from tests.support.browser import log_in
-from tests.support.services import free_port, wait_until
 
-ROOT = Path(__file__).resolve().parent.parent
-EMAIL, PASSWORD = "bench@example.com", "a long bench password"
-CONFIGURATION = ("DATABASE_URL", "REDIS_URL", "S3_BUCKET", "S3_ENDPOINT_URL", "SECRET_KEY", "QUEUE_NAME")
 # Installed before the page's own scripts: what the page does is observed, not changed.
 OBSERVE = """
 window.benchLongTasks = [];
@@ -63,7 +55,7 @@ def main() -> int:
     with (
         tempfile.TemporaryDirectory() as folder,
         tempfile.TemporaryDirectory() as instance,
-        running_photogate(Path(instance)) as base,
+        running_photogate(Path(instance), {}, os.cpu_count()) as (base, _token, _pid),
     ):
         # Files on disk, as a person picks them: handed over as buffers, Playwright itself would decode
         # megabytes of base64 on the page's main thread and be measured instead of the page.
@@ -80,38 +72,6 @@ def photo(folder: Path, number: int) -> Path:
     path = folder / f"bench-{number:05d}.jpg"
     pixels.save(path, "JPEG", quality=80)
     return path
-
-
-@contextmanager
-def running_photogate(instance: Path) -> Iterator[str]:
-    """`flask --app wsgi up` in a fresh instance folder, with a user who can log in; its address.
-    Stopped with Ctrl-C, as a person would."""
-    env = {name: value for name, value in os.environ.items() if name not in CONFIGURATION}
-    env |= {"PHOTOGATE_INSTANCE_PATH": str(instance), "PORT": str(free_port())}
-    base = f"http://127.0.0.1:{env['PORT']}"
-    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
-    # Its log (a line per request) would drown the figures.
-    process = subprocess.Popen(
-        [*flask, "up"],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_until(lambda: urllib.request.urlopen(base + "/login", timeout=2), 60, "photogate")
-        subprocess.run(
-            [*flask, "users", "create", EMAIL, "--password", PASSWORD],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        yield base
-    finally:
-        os.killpg(process.pid, signal.SIGINT)
-        process.wait(60)
 
 
 def run(base: str, files: list[Path]) -> dict:
