@@ -21,10 +21,10 @@ def main(argv: list[str] | None = None) -> None:
 
     app = create_app()
     with app.app_context():
-        _dispose_pools_in_forked_jobs()
+        _dispose_pools_in_work_horses()
         providers.get(app.config["MODERATION_PROVIDER"]).preload()
         # Pillow loads its format plugins on the first image it opens: in the parent, once, rather
-        # than in every job's process (~30 ms a job).
+        # than in each work horse (~30 ms).
         Image.init()
         config = app.config
         worker = PhotogateWorker(
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> None:
         worker.work(burst=args.burst, with_scheduler=True, logging_level=app.config["LOG_LEVEL"])
 
 
-def _dispose_pools_in_forked_jobs() -> None:
+def _dispose_pools_in_work_horses() -> None:
     """Jobs run in a forked work horse: it must open its own database connections, not share ours."""
     engines = list(db.engines.values())
     os.register_at_fork(after_in_child=lambda: [engine.dispose(close=False) for engine in engines])
