@@ -118,6 +118,7 @@ def settings_from_environment(instance_path: Path) -> dict:
         "LOGIN_FAILURES_PER_ADDRESS": os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "20/minute;100/hour"),
         "TOKEN_FAILURES_PER_ADDRESS": os.environ.get("TOKEN_FAILURES_PER_ADDRESS", "20/minute;200/hour"),
         "UPLOADS_PER_USER": os.environ.get("UPLOADS_PER_USER", "1200/minute"),
+        "UPLOAD_MEGABYTES_PER_USER": os.environ.get("UPLOAD_MEGABYTES_PER_USER", "6000/minute"),
         "WTF_CSRF_TIME_LIMIT": None,
         # CSRF is checked in one before_request hook, and only for cookie-authenticated requests.
         "WTF_CSRF_CHECK_DEFAULT": False,

@@ -2,17 +2,20 @@
 
 Counters live in Redis, not in process memory, so a limit holds across every gunicorn worker and
 machine. Limited: failed logins per account and per address, failed API-token authentications per
-address, and uploads per user. Only failures count against the login and token limits, but once
-one is exhausted even the right password waits.
+address, and the files and bytes each user uploads. Only failures count against the login and
+token limits, but once one is exhausted even the right password waits.
 """
 
+import math
 import time
+from functools import wraps
+from typing import NoReturn
 
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
-from limits import parse_many
+from limits import RateLimitItem, parse_many
 from limits.storage import Storage
 from limits.strategies import RateLimiter
 
@@ -42,14 +45,25 @@ class AppLimiter(Limiter):
 limiter = AppLimiter(key_func=get_remote_address)
 
 
+# Uploaded bytes are counted in whole megabytes: a moving window keeps one entry per unit counted.
+MEGABYTE = 1_000_000
+
+
 class TooManyRequests(AppError):
     code = "rate_limited"
     status = 429
     message = "Too many attempts; wait a little and try again."
 
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"Too many attempts; try again in {retry_after} s.")
+    def __init__(self, retry_after: int, reason: str = "Too many attempts") -> None:
+        super().__init__(f"{reason}; try again in {retry_after} s.")
         self.retry_after = retry_after
+
+
+class OverUploadLimit(AppError):
+    """One request carries more than an upload limit lets through in a whole window: waiting never helps."""
+
+    code = "over_upload_limit"
+    status = 413
 
 
 def init_app(app: Flask) -> None:
@@ -89,13 +103,75 @@ def login_limits_per_address() -> str:
     return current_app.config["LOGIN_FAILURES_PER_ADDRESS"]
 
 
-def upload_limits() -> str:
-    return current_app.config["UPLOADS_PER_USER"]
-
-
 def limit_uploads(view):
-    """Decorate an upload view: every upload endpoint counts against one per-user limit."""
-    return limiter.shared_limit(upload_limits, scope="uploads", key_func=uploader)(view)
+    """Decorate an upload view: a user out of upload allowance is refused before the body is read.
+
+    The view itself counts the request with `count_uploaded_files` once the body is parsed.
+    """
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        _enforce_upload_limits(files=1, size=request.content_length or 0, count=False)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def count_uploaded_files() -> None:
+    """Count every file of the parsed request and their bytes against the uploader's limits.
+
+    Called before any file is checked, so refused and malformed files count too: they cost us as
+    much to read. Raises TooManyRequests (429, Retry-After) or OverUploadLimit (413).
+    """
+    files = [file for _name, file in request.files.items(multi=True)]
+    _enforce_upload_limits(
+        files=max(1, len(files)), size=sum(_size(file.stream) for file in files), count=True
+    )
+
+
+def _size(stream) -> int:
+    stream.seek(0, 2)
+    size = stream.tell()
+    stream.seek(0)
+    return size
+
+
+def _enforce_upload_limits(files: int, size: int, *, count: bool) -> None:
+    """Refuse unless every upload limit has room for `files` files of `size` bytes; count them if asked."""
+    user = uploader()
+    charges = _upload_charges(files, size)
+    for item, scope, cost, unit in charges:
+        if cost > item.amount:
+            raise OverUploadLimit(
+                f"The request carries {cost:,} {unit}; the upload limit is {item.amount:,} {unit} "
+                f"per {_period(item)}. Send them in smaller requests."
+            )
+        if not limiter.limiter.test(item, scope, user, cost=cost):
+            _refuse(item, scope, user, unit)
+    if count:
+        for item, scope, cost, unit in charges:
+            if not limiter.limiter.hit(item, scope, user, cost=cost):
+                _refuse(item, scope, user, unit)  # another request of the same user took the room
+
+
+def _upload_charges(files: int, size: int) -> list[tuple[RateLimitItem, str, int, str]]:
+    """Each upload limit with what this request counts against it: (limit, scope, cost, unit)."""
+    megabytes = max(1, math.ceil(size / MEGABYTE))
+    config = current_app.config
+    return [(item, "upload-files", files, "files") for item in parse_many(config["UPLOADS_PER_USER"])] + [
+        (item, "upload-megabytes", megabytes, "MB")
+        for item in parse_many(config["UPLOAD_MEGABYTES_PER_USER"])
+    ]
+
+
+def _refuse(item: RateLimitItem, scope: str, user: str, unit: str) -> NoReturn:
+    reset_at, _remaining = limiter.limiter.get_window_stats(item, scope, user)
+    wait = max(1, math.ceil(reset_at - time.time()))
+    raise TooManyRequests(wait, f"Upload limit reached ({item.amount:,} {unit} per {_period(item)})")
+
+
+def _period(item: RateLimitItem) -> str:
+    return item.GRANULARITY.name if item.multiples == 1 else f"{item.multiples} {item.GRANULARITY.name}s"
 
 
 def check_token_failures() -> None:

@@ -6,7 +6,7 @@ from flask_login import current_user
 from webapp.auth import api_login_required
 from webapp.errors import MissingFile
 from webapp.moderation.providers import choose_provider
-from webapp.rate_limits import limit_uploads
+from webapp.rate_limits import count_uploaded_files, limit_uploads
 from webapp.services import deletion, photos, uploads
 from webapp.uploaded_files import limit_to_one_file
 from webapp.views.describe import describe_session
@@ -21,6 +21,7 @@ blueprint = Blueprint("api", __name__, url_prefix="/api")
 def upload_photo():
     """Accept one photo (multipart field `file`) and queue its processing."""
     limit_to_one_file(request, current_app.config["MAX_FILE_BYTES"])
+    count_uploaded_files()
     upload = request.files.get("file")
     if upload is None:
         raise MissingFile()

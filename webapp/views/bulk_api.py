@@ -8,7 +8,7 @@ from flask_login import current_user
 from webapp.auth import api_login_required
 from webapp.errors import AppError, ServiceUnavailable
 from webapp.moderation.providers import choose_provider
-from webapp.rate_limits import limit_uploads
+from webapp.rate_limits import count_uploaded_files, limit_uploads
 from webapp.services import bulk_jobs, deletion, uploads
 from webapp.services.uploads import MAX_FILENAME_LENGTH, display_filename
 from webapp.views.describe import describe_batch_result, describe_job_status
@@ -136,6 +136,7 @@ def _batch_files() -> list[uploads.BatchFile]:
     limit = current_app.config["MAX_BATCH_FILES"]
     # Every file is a multipart part; Flask's default of 1,000 parts would refuse big batches.
     request.max_form_parts = 2 * limit + 10
+    count_uploaded_files()
     files = request.files.getlist("files")
     if not files:
         raise AppError("Attach the photos as repeated multipart fields 'files'.")

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from webapp.errors import AppError, MissingFile
 from webapp.moderation.providers import choose_provider
-from webapp.rate_limits import limit_uploads
+from webapp.rate_limits import count_uploaded_files, limit_uploads
 from webapp.services import photos, reviews, uploads
 from webapp.uploaded_files import limit_to_one_file
 from webapp.views.fragments import render_page_or_fragment
@@ -33,6 +33,7 @@ def upload():
 def upload_file():
     """Accept one file from the upload page and answer with its card (or a card saying why not)."""
     limit_to_one_file(request, current_app.config["MAX_FILE_BYTES"])
+    count_uploaded_files()
     upload = request.files.get("file")
     try:
         if upload is None:

@@ -21,6 +21,13 @@ from webapp.views.openapi.shapes import (
 )
 from webapp.views.params import MAX_NOTE_LENGTH, MAX_UPLOAD_ORDER
 
+# Said of every upload operation.
+UPLOAD_LIMITS = (
+    "Every file of the request, refused ones too, and its bytes count against the uploader's limits "
+    "(`UPLOADS_PER_USER` files, `UPLOAD_MEGABYTES_PER_USER` MB): 429 with `Retry-After` past them, and 413 "
+    "`over_upload_limit` for a request that carries more than a whole window lets through."
+)
+
 
 def photo_paths() -> dict:
     """Single photos: upload, list, read, delete."""
@@ -28,7 +35,8 @@ def photo_paths() -> dict:
         "/api/photos/upload": {
             "post": {
                 "summary": "Upload one photo",
-                "description": "JPEG (multi-picture too), PNG, WebP, GIF, HEIC/HEIF or AVIF, by content.",
+                "description": "JPEG (multi-picture too), PNG, WebP, GIF, HEIC/HEIF or AVIF, by content. "
+                + UPLOAD_LIMITS,
                 "requestBody": multipart(
                     {"file": {"type": "string", "format": "binary"}, "provider": PROVIDER}, ["file"]
                 ),
@@ -96,6 +104,7 @@ def job_paths() -> dict:
         "/api/bulk-nsfw/upload": {
             "post": {
                 "summary": "Create a job from one request's files and submit it",
+                "description": UPLOAD_LIMITS,
                 "requestBody": multipart(
                     {
                         "files": batch_files,
@@ -164,6 +173,7 @@ def job_paths() -> dict:
             "parameters": [path_id("job_id")],
             "post": {
                 "summary": "Store more files into an open job",
+                "description": UPLOAD_LIMITS,
                 "requestBody": multipart({"files": batch_files, "upload_order": upload_orders}, ["files"]),
                 "responses": {
                     "200": json_answer(ref("BatchResult"), "What was stored and what was refused."),
