@@ -1,7 +1,10 @@
-"""Migrations: one Alembic head, and an empty PostgreSQL or SQLite database upgrades to it."""
+"""Migrations: one Alembic head, an empty PostgreSQL or SQLite database upgrades to it, and data that
+was there before a migration comes through it."""
 
 import uuid
 
+import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -45,3 +48,42 @@ def test_an_empty_sqlite_database_upgrades_to_head_and_matches_the_models(servic
     tables, differences = _upgrade_and_compare(f"sqlite:///{tmp_path / 'photogate.db'}")
     assert tables == set(db.metadata.tables) | {"alembic_version"}
     assert differences == []
+
+
+def _signing_secrets_after_0008(database_url: str) -> list[str]:
+    """Two users made at 0007, then the upgrade to 0008: the signing secrets the users then have."""
+    fresh = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    users = sa.table(
+        "users",
+        sa.column("id", sa.Uuid()),
+        sa.column("email", sa.String()),
+        sa.column("is_admin", sa.Boolean()),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+        sa.column("signing_secret", sa.String()),
+    )
+    with fresh.app_context():
+        upgrade(revision="0007_first_run")
+        with db.engine.begin() as connection:
+            for email in ("one@example.com", "two@example.com"):
+                row = {"id": uuid.uuid4(), "email": email, "is_admin": False, "created_at": sa.func.now()}
+                connection.execute(users.insert().values(row))
+        upgrade(revision="0008_user_signing_secrets")
+        with db.engine.connect() as connection:
+            secrets = list(connection.scalars(sa.select(users.c.signing_secret)))
+        db.engine.dispose()
+    return secrets
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_users_from_before_0008_each_get_a_signing_secret_of_their_own(service_env, tmp_path, backend):
+    if backend == "sqlite":
+        secrets = _signing_secrets_after_0008(f"sqlite:///{tmp_path / 'photogate.db'}")
+    else:
+        with (
+            services.postgres_server() as server,
+            services.database(server, f"photogate_migrate_{uuid.uuid4().hex[:8]}") as url,
+        ):
+            secrets = _signing_secrets_after_0008(url.replace("postgresql://", "postgresql+psycopg2://"))
+
+    assert len(secrets) == len(set(secrets)) == 2
+    assert all(secret.startswith("whsec_") and len(secret) == 50 for secret in secrets)

@@ -5,8 +5,7 @@ import time
 
 import pytest
 
-from tests.support.environment import NOTIFICATION_SECRET
-from tests.support.factories import image_bytes, wait_for
+from tests.support.factories import Person, image_bytes, wait_for
 from tests.support.jobs import wait_for_job
 from tests.support.pages import login
 from tests.support.standin import StandIn
@@ -21,8 +20,12 @@ def batch(client, user, count: int, **fields) -> str:
     return response.get_json()["job_id"]
 
 
+def signing_secret(client, user: Person) -> str:
+    return client.get("/api/account/signing-secret", headers=user.headers).get_json()["secret"]
+
+
 def test_a_finished_job_is_announced_signed_retried_until_taken_and_logged(client, user, worker):
-    with StandIn(verifying_secret=NOTIFICATION_SECRET) as receiver:
+    with StandIn(verifying_secret=signing_secret(client, user)) as receiver:
         receiver.answers.append(500)  # the first attempt fails
         job_id = batch(client, user, 2, callback_url=receiver.url)
         wait_for_job(client, user.headers, job_id)
@@ -50,7 +53,7 @@ def test_a_finished_job_is_announced_signed_retried_until_taken_and_logged(clien
 
 
 def test_an_endpoint_that_answers_410_is_not_retried(client, user, worker):
-    with StandIn(verifying_secret=NOTIFICATION_SECRET) as receiver:
+    with StandIn(verifying_secret=signing_secret(client, user)) as receiver:
         receiver.answers.append(410)
         job_id = batch(client, user, 1, callback_url=receiver.url)
         wait_for_job(client, user.headers, job_id)

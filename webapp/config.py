@@ -5,12 +5,13 @@ stored photos under the Flask instance folder. Production sets DATABASE_URL, RED
 S3_BUCKET (see README.md for every setting).
 """
 
-import base64
 import os
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+
+from webapp.signing import new_secret
 
 
 def _int(name: str, default: int) -> int:
@@ -33,10 +34,6 @@ def persistent_secret(instance_path: Path, name: str, make: Callable[[], str]) -
         path.write_text(make())
         path.chmod(0o600)
     return path.read_text().strip()
-
-
-def _webhook_secret() -> str:
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def database_url(url: str) -> str:
@@ -105,7 +102,9 @@ def settings_from_environment(instance_path: Path) -> dict:
         "MODERATION_WEBHOOK_SECRET": os.environ.get("MODERATION_WEBHOOK_SECRET", ""),
         "WEBHOOK_MAX_BYTES": _int("WEBHOOK_MAX_BYTES", 64 * 1024),
         "NOTIFICATION_SECRET": os.environ.get("NOTIFICATION_SECRET")
-        or persistent_secret(instance_path, "notification_secret", _webhook_secret),
+        or persistent_secret(instance_path, "notification_secret", new_secret),
+        # How long a user's previous signing secret still signs their events after a rotation.
+        "NOTIFICATION_SECRET_GRACE": _int("NOTIFICATION_SECRET_GRACE", 24 * 3600),
         "JOB_CALLBACK_URL": os.environ.get("JOB_CALLBACK_URL", ""),
         "NOTIFICATION_RETRY_INTERVALS": _ints("NOTIFICATION_RETRY_INTERVALS", "10,60,300,1800,7200"),
         "ALLOW_PRIVATE_CALLBACKS": _flag("ALLOW_PRIVATE_CALLBACKS", False),

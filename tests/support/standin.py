@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from standardwebhooks.webhooks import Webhook
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from tests.support.factories import wait_for
 
@@ -26,6 +26,15 @@ class Received:
     headers: dict[str, str]
     body: dict
     signature_valid: bool
+    raw: str  # the body as sent, for checking its signature with other secrets
+
+    def verifies_with(self, secret: str) -> bool:
+        """Whether a receiver holding `secret` accepts this request."""
+        try:
+            Webhook(secret).verify(self.raw, self.headers, json_parse=False)
+        except (WebhookVerificationError, ValueError):  # ValueError: a malformed signature
+            return False
+        return True
 
 
 class StandIn:
@@ -52,12 +61,9 @@ class StandIn:
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers["Content-Length"])).decode()
                 headers = {name.lower(): value for name, value in self.headers.items()}
-                try:
-                    Webhook(stand_in.verifying_secret).verify(raw, headers, json_parse=False)
-                    valid = True
-                except Exception:
-                    valid = False
-                stand_in.received.append(Received(headers, json.loads(raw), valid))
+                received = Received(headers, json.loads(raw), False, raw)
+                received.signature_valid = received.verifies_with(stand_in.verifying_secret)
+                stand_in.received.append(received)
                 status = stand_in.answers.popleft() if stand_in.answers else 200
                 self.send_response(status)
                 self.end_headers()

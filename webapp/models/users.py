@@ -9,8 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
 from webapp.models.types import utcnow
+from webapp.signing import new_secret
 
 EMAIL_LENGTH = 320
+SECRET_LENGTH = 128
 
 
 class User(UserMixin, db.Model):
@@ -25,6 +27,12 @@ class User(UserMixin, db.Model):
     is_admin: Mapped[bool] = mapped_column(default=False)
     default_callback_url: Mapped[str | None] = mapped_column(Text)
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Signs this user's job.completed events (Standard Webhooks). Kept as it is, since signing needs
+    # it; made with the account, whichever way the account is made. After a rotation the previous
+    # one signs too, until previous_secret_expires_at, so a receiver can switch without a gap.
+    signing_secret: Mapped[str] = mapped_column(String(SECRET_LENGTH), default=new_secret)
+    previous_signing_secret: Mapped[str | None] = mapped_column(String(SECRET_LENGTH))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user", cascade="all, delete-orphan")

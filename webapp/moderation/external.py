@@ -12,7 +12,7 @@ def request_moderation(url: str, secret: str, payload: dict, message_id: str) ->
     try:
         # The service's URL comes from the operator's configuration, not from a user: it may be private.
         answer = outbound.post_json(
-            url, body, signing.signed_headers(secret, body, message_id), allow_private=True
+            url, body, signing.signed_headers([secret], body, message_id), allow_private=True
         )
     except outbound.DeliveryFailed as exc:
         raise ModerationUnavailable(f"The moderation service did not answer: {exc}") from exc

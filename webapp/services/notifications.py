@@ -1,5 +1,9 @@
 """Notifications out: a signed `job.completed` event POSTed to the job's callback URL once it ends.
 
+An event is signed with its job owner's own secret, so a receiver that holds one user's secret
+accepts that user's events only; events to the operator's receiver (JOB_CALLBACK_URL) are signed
+with the server's NOTIFICATION_SECRET instead, which only admins see.
+
 Delivery is at least once (the event keeps one webhook-id across retries so receivers can drop
 repeats), retried with backoff, and every attempt is logged for the job page.
 """
@@ -7,6 +11,7 @@ repeats), retried with backoff, and every attempt is logged for the job page.
 import json
 import uuid
 from datetime import timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -18,6 +23,7 @@ from webapp.models import BulkJob, BulkJobImage, User, VirtualImage, WebhookDeli
 from webapp.models.bulk_jobs import TERMINAL_JOB_STATUSES
 from webapp.models.types import utcnow
 from webapp.queue import enqueue_notification
+from webapp.services import signing_secrets
 
 EVENT_TYPE = "job.completed"
 # Up to this many images, the event carries every verdict; past it, a link to the paged status.
@@ -31,6 +37,13 @@ class InvalidCallbackUrl(AppError):
 
 class NotificationRefused(Exception):
     """The receiver answered that it will never take this event (410 Gone); do not retry."""
+
+
+class OperatorReceiver(NamedTuple):
+    """The server-wide callback URL (JOB_CALLBACK_URL) and the setting whose secrets sign its events."""
+
+    url: str
+    secret: str
 
 
 def callback_url_for(owner: User, requested: str | None) -> str | None:
@@ -81,7 +94,7 @@ def deliver(job_id: uuid.UUID, attempt: int, retries_left: int) -> None:
     if job is None or not job.callback_url:
         return
     body = json.dumps(event_payload(job), separators=(",", ":"))
-    headers = signing.signed_headers(notification_secret(), body, f"msg_job_{job.id.hex}")
+    headers = signing.signed_headers(secrets_for(job), body, f"msg_job_{job.id.hex}")
     log = WebhookDelivery(
         job_id=job.id,
         event_id=headers["webhook-id"],
@@ -160,5 +173,16 @@ def deliveries_of(job_id: uuid.UUID) -> list[WebhookDelivery]:
     return list(db.session.scalars(query.order_by(WebhookDelivery.created_at)))
 
 
-def notification_secret() -> str:
-    return current_app.config["NOTIFICATION_SECRET"]
+def secrets_for(job: BulkJob) -> list[str]:
+    """What signs the job's event: the server's secrets if it goes to the operator's receiver, else
+    its owner's (two during a rotation's grace period)."""
+    receiver = operator_receiver()
+    if receiver is not None and job.callback_url == receiver.url:
+        return signing.secrets_from(receiver.secret)
+    return signing_secrets.active(db.session.get(User, job.owner_id))
+
+
+def operator_receiver() -> OperatorReceiver | None:
+    """The operator's receiver, if JOB_CALLBACK_URL is set."""
+    url = current_app.config["JOB_CALLBACK_URL"].strip()
+    return OperatorReceiver(url, current_app.config["NOTIFICATION_SECRET"]) if url else None

@@ -11,6 +11,7 @@ from webapp.views.openapi.shapes import (
     CALLBACK_URL,
     NULLABLE_STRING,
     SCHEMAS,
+    TIME,
     UUID,
     errors,
     json_answer,
@@ -20,6 +21,23 @@ from webapp.views.openapi.shapes import (
     ref,
 )
 from webapp.views.params import MAX_NAME_LENGTH, MAX_NOTE_LENGTH
+
+SIGNING_SECRET = json_answer(
+    obj(
+        {
+            "secret": {
+                "type": "string",
+                "pattern": "^whsec_",
+                "description": "Signs your job.completed events (Standard Webhooks); yours alone.",
+            },
+            "previous_secret_valid_until": {
+                **TIME,
+                "description": "Until when your previous secret signs your events too (null: it does not).",
+            },
+        }
+    ),
+    "Your signing secret.",
+)
 
 
 def _paths() -> dict:
@@ -47,6 +65,21 @@ def _other_paths() -> dict:
                     ),
                     **errors(400, 422),
                 },
+            }
+        },
+        "/api/account/signing-secret": {
+            "get": {
+                "summary": "The secret that signs your job notifications",
+                "responses": {"200": SIGNING_SECRET, **errors()},
+            }
+        },
+        "/api/account/signing-secret/rotate": {
+            "post": {
+                "summary": (
+                    "Make a new signing secret; for the grace period (NOTIFICATION_SECRET_GRACE) events "
+                    "carry a signature with the previous one too"
+                ),
+                "responses": {"200": SIGNING_SECRET, **errors()},
             }
         },
         "/api/virtual-images/{virtual_image_id}/review": {
