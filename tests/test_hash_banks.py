@@ -17,6 +17,7 @@ from tests.support.factories import (
     wait_for,
     wait_until_terminal,
 )
+from tests.support.pages import signed_in
 from tests.support.standin import call_back
 from webapp.extensions import db
 from webapp.imaging import make_derivatives
@@ -129,7 +130,7 @@ def test_near_copies_of_an_image_rejected_in_review_are_rejected_without_asking_
         assert (unrelated["status"], unrelated["source"]) == ("approved", "rekognition")
 
 
-def test_the_same_bytes_again_reuse_the_verdict_and_a_persons_decision_carries_over(
+def test_the_owners_same_bytes_again_reuse_the_verdict_and_a_persons_decision_carries_over(
     app, client, user, other_user, admin, parked, rekognition
 ):
     data = encoded(scene(31), "JPEG", quality=85)
@@ -145,14 +146,58 @@ def test_the_same_bytes_again_reuse_the_verdict_and_a_persons_decision_carries_o
         first["virtual_image_id"],
     )
     assert again["labels"] == EXPLICIT
-    # Another user's upload is judged alike, but is not shown whose image it repeats.
+    # Another user's copy is asked about like any new photo: reusing a verdict would tell them it was here.
+    answers(rekognition, [])
     theirs = processed(app, client, other_user, data)
-    assert (theirs["status"], theirs["source"], theirs["duplicate_of"]) == ("rejected", "duplicate_of", None)
+    assert (theirs["status"], theirs["source"], theirs["duplicate_of"]) == ("approved", "rekognition", None)
 
     review(client, admin, first["virtual_image_id"], "approved")
     after_review = processed(app, client, user, data)
 
     assert (after_review["status"], after_review["duplicate_of"]) == ("approved", first["virtual_image_id"])
+
+
+def test_an_uploader_learns_only_that_a_photo_matched_a_known_image_and_an_admin_sees_the_bank(
+    app, client, user, admin, parked
+):
+    original = scene(121)
+    entry = bank_photo(client, admin, new_bank(client, admin, "Partner list"), encoded(original, "JPEG"))
+    job = client.post(
+        "/api/bulk-nsfw/upload",
+        headers=user.headers,
+        data={"files": [(io.BytesIO(COPIES["brighter"](original)), "copy.jpg")], "provider": "rekognition"},
+        content_type="multipart/form-data",
+    ).get_json()
+    session_id = job["images"][0]["session_id"]
+    with app.app_context():
+        processing.process_session(uuid.UUID(session_id))
+
+    mine = moderation(client, user, session_id)
+    assert (mine["status"], mine["source"], mine["match"]) == ("rejected", "hash_match", None)
+    assert mine["labels"] == [
+        {"Name": "Matched a known image", "ParentName": "", "Confidence": 100.0, "TaxonomyLevel": 1}
+    ]
+    browser = signed_in(app.test_client(), user)
+    photo_page = browser.get(f"/photos/{session_id}").get_data(as_text=True)
+    assert "Matched a known image, so it was rejected without asking a provider." in photo_page
+    seen_by_uploader = [
+        client.get(f"/api/photos/{session_id}", headers=user.headers),
+        client.get("/api/photos", headers=user.headers),
+        client.get(f"/api/bulk-nsfw/{job['job_id']}/status", headers=user.headers),
+        browser.get(f"/photos/{session_id}"),
+        browser.get(f"/jobs/{job['job_id']}"),
+        browser.get("/photos"),
+    ]
+    for answer in seen_by_uploader:
+        text = answer.get_data(as_text=True)
+        assert answer.status_code == 200
+        assert "Partner list" not in text and entry["id"] not in text and "distance" not in text
+    admins = moderation(client, admin, session_id)
+    assert admins["labels"][0]["Name"] == "Matched bank Partner list"
+    assert (admins["match"]["bank"], admins["match"]["entry_id"]) == ("Partner list", entry["id"])
+    admin_page = signed_in(app.test_client(), admin).get(f"/photos/{session_id}").get_data(as_text=True)
+    assert "Matched bank <strong>Partner list</strong> at distance" in admin_page
+    assert f'data-entry><code class="pdq-hash">{entry["pdq_hash"]}</code>' in admin_page
 
 
 def test_a_persons_approval_of_the_same_bytes_outranks_a_bank_match(

@@ -11,11 +11,10 @@ from webapp.models import ModerationStatus
 
 
 def audit_lines(html: str) -> list[str]:
-    """The photo page's review lines, their moments (checked to be there) shown as `<time>`."""
+    """The photo page's review lines as text, their moments (checked to be there) shown as `TIME`."""
     lines = re.findall(r"<li data-review=[^>]*>(.*?)</li>", html, re.S)
-    return [
-        re.sub(r'<time datetime="[^"]+">[^<]+</time>', "<time>", " ".join(line.split())) for line in lines
-    ]
+    timed = (re.sub(r'<time datetime="[^"]+">[^<]+</time>', "TIME", line) for line in lines)
+    return [" ".join(re.sub(r"<[^>]+>", " ", line).split()) for line in timed]
 
 
 # Photos stay as the tests leave them: no worker listens to their queue.
@@ -114,22 +113,55 @@ def test_a_decision_answers_the_decided_card_and_is_recorded_for_the_audit(app, 
     assert "a.jpg" not in reviewer.get("/review").get_data(as_text=True)
 
 
-def test_the_photo_page_shows_every_decision_and_buttons_only_for_admins(app, reviewer, client, user):
+def test_the_photo_page_shows_admins_who_decided_and_why_and_the_uploader_only_the_message(
+    app, reviewer, client, user
+):
     photo = waiting_photo(app, user, "a.jpg")
-    htmx_post(reviewer, f"/review/{photo.virtual_image_id}", {"verdict": "rejected", "note": "nudity"})
+    decision = {"verdict": "rejected", "note": "second opinion: borderline", "message": "Please crop it."}
+    htmx_post(reviewer, f"/review/{photo.virtual_image_id}", decision)
     htmx_post(reviewer, f"/review/{photo.virtual_image_id}", {"verdict": "approved", "note": ""})
 
     html = reviewer.get(f"/photos/{photo.session_id}").get_data(as_text=True)
 
     assert audit_lines(html) == [
-        "admin@example.com changed flagged → rejected on <time>: nudity",
-        "admin@example.com changed rejected → approved on <time>",
+        "admin@example.com changed flagged → rejected on TIME: second opinion: borderline "
+        "Message to the uploader: Please crop it.",
+        "admin@example.com changed rejected → approved on TIME",
     ]
     assert f'hx-post="/review/{photo.virtual_image_id}"' in html
     reviewer.post("/logout", headers=reviewer.csrf_headers)
     owner_view = signed_in(client, user).get(f"/photos/{photo.session_id}").get_data(as_text=True)
-    assert "admin@example.com changed flagged → rejected" in owner_view
+    assert audit_lines(owner_view) == [
+        "Reviewed by a moderator on TIME: flagged → rejected Message from the moderator: Please crop it.",
+        "Reviewed by a moderator on TIME: rejected → approved",
+    ]
+    assert "admin@example.com" not in owner_view and "borderline" not in owner_view
     assert 'hx-post="/review/' not in owner_view
+
+
+def test_over_the_api_the_note_stays_internal_and_the_uploader_reads_the_message(app, client, admin, user):
+    photo = waiting_photo(app, user, "a.jpg")
+    decision = {"verdict": "rejected", "note": "second opinion: borderline", "message": "Please crop it."}
+
+    answer = client.post(
+        f"/api/virtual-images/{photo.virtual_image_id}/review", headers=admin.headers, json=decision
+    )
+
+    assert answer.status_code == 200
+    recorded = answer.get_json()
+    assert recorded["reviewed_at"]
+    assert {name: recorded[name] for name in ("reviewer", "note", "message", "verdict_after")} == {
+        "reviewer": "admin@example.com",
+        "note": "second opinion: borderline",
+        "message": "Please crop it.",
+        "verdict_after": "rejected",
+    }
+    owners = client.get(f"/api/photos/{photo.session_id}", headers=user.headers)
+    assert owners.get_json()["moderation"]["reviews"] == [recorded | {"reviewer": None, "note": None}]
+    assert "admin@example.com" not in owners.get_data(as_text=True)
+    assert "borderline" not in client.get("/api/photos", headers=user.headers).get_data(as_text=True)
+    admins = client.get(f"/api/photos/{photo.session_id}", headers=admin.headers).get_json()
+    assert admins["moderation"]["reviews"] == [recorded]
 
 
 def test_bulk_decisions_record_each_image_and_answer_the_refreshed_queue(app, reviewer, user):
@@ -137,7 +169,9 @@ def test_bulk_decisions_record_each_image_and_answer_the_refreshed_queue(app, re
     ids = [str(first.virtual_image_id), str(second.virtual_image_id)]
 
     response = htmx_post(
-        reviewer, "/review/bulk", {"ids": ids, "verdict": "approved", "note": "beach photos"}
+        reviewer,
+        "/review/bulk",
+        {"ids": ids, "verdict": "approved", "note": "beach photos", "message": "Fine for the site."},
     )
 
     html = response.get_data(as_text=True)
@@ -148,7 +182,11 @@ def test_bulk_decisions_record_each_image_and_answer_the_refreshed_queue(app, re
     assert "first.jpg" not in html and "second.jpg" not in html
     for photo in (first, second):
         [review] = reviews_of(app, photo.virtual_image_id)
-        assert (review.verdict_after, review.note) == ("approved", "beach photos")
+        assert (review.verdict_after, review.note, review.message) == (
+            "approved",
+            "beach photos",
+            "Fine for the site.",
+        )
         assert image_state(app, photo.virtual_image_id).moderation_status == ModerationStatus.APPROVED
 
 

@@ -46,7 +46,7 @@ def test_an_admin_reveals_and_approves_from_the_keyboard_and_the_photo_page_show
     assert thumbnail_filter(page, second).startswith("blur(")
 
     # Typing a note, "a" included, must not approve anything; Escape hands the keys back to the card.
-    card(page, first).locator("textarea").press_sequentially("a beach")
+    card(page, first).locator("textarea[name=note]").press_sequentially("a beach")
     page.keyboard.press("Escape")
     expect(card(page, first)).to_be_focused()
     page.keyboard.press("a")
@@ -74,7 +74,7 @@ def test_two_selected_cards_are_rejected_together(page, live_server, app, user, 
     page.keyboard.press("j")
     page.keyboard.press("x")
     expect(page.locator("[data-selected-count]")).to_have_text("2")
-    page.fill("#review-bulk textarea", "not for this site")
+    page.fill("#review-bulk textarea[name=note]", "not for this site")
     bulk_reject.click()
 
     expect(page.locator("[data-waiting]")).to_have_text("1")
@@ -103,8 +103,8 @@ def test_a_refused_decision_shows_the_servers_message_on_its_card(
     assert image_state(app, photo.virtual_image_id).moderation_status == ModerationStatus.FLAGGED
 
 
-def test_an_admin_decides_on_the_photo_page_and_sees_the_trail_grow(
-    page, live_server, app, user, admin, worker
+def test_an_admin_decides_on_the_photo_page_and_the_uploader_reads_only_the_message(
+    page, browser, live_server, app, user, admin, worker
 ):
     [photo] = processed_waiting_photos(app, user, 1)
     log_in(page, live_server, admin.email, admin.password)
@@ -112,13 +112,33 @@ def test_an_admin_decides_on_the_photo_page_and_sees_the_trail_grow(
     history = page.locator("#review-history")
     expect(history).to_contain_text("No person has reviewed this photo.")
 
-    history.locator("textarea").fill("too much skin")
+    history.locator("textarea[name=note]").fill("too much skin")
+    history.locator("textarea[name=message]").fill("Please upload a covered version.")
     history.locator("button", has_text="Reject").click()
 
     expect(history.locator("[data-review]")).to_have_count(1)
-    expect(history.locator("[data-review]")).to_contain_text("changed flagged → rejected on")
+    expect(history.locator("[data-review]")).to_contain_text(
+        "admin@example.com changed flagged → rejected on"
+    )
+    expect(history.locator("[data-review]")).to_contain_text("too much skin")
+    expect(history.locator("[data-message]")).to_have_text(
+        "Message to the uploader: Please upload a covered version."
+    )
     expect(page.locator(".moderation .status-line .badge")).to_have_text("rejected")
     history.locator("button", has_text="Approve").evaluate("button => { button.value = 'maybe'; }")
     history.locator("button", has_text="Approve").click()
     expect(history.locator(".review-error")).to_have_text("The verdict must be 'approved' or 'rejected'.")
     expect(history.locator("[data-review]")).to_have_count(1)
+
+    uploaders = browser.new_context().new_page()
+    log_in(uploaders, live_server, user.email, user.password)
+    uploaders.goto(f"{live_server}/photos/{photo.session_id}")
+    trail = uploaders.locator("#review-history [data-review]")
+    expect(trail).to_contain_text("Reviewed by a moderator on")
+    expect(trail).to_contain_text("flagged → rejected")
+    expect(trail.locator("[data-message]")).to_have_text(
+        "Message from the moderator: Please upload a covered version."
+    )
+    expect(trail).not_to_contain_text("admin@example.com")
+    expect(trail).not_to_contain_text("too much skin")
+    uploaders.context.close()

@@ -76,12 +76,12 @@ class VirtualImage(db.Model):
         viewonly=True, foreign_keys=[matched_entry_id]
     )
     duplicate_of: Mapped["VirtualImage | None"] = relationship(viewonly=True, remote_side=[id])
+    # Every decision a person made on it, oldest first (read-only here: reviews write their rows).
+    reviews: Mapped[list["ModerationReview"]] = relationship(  # noqa: F821
+        viewonly=True, order_by="ModerationReview.created_at"
+    )
 
     @property
     def labels(self) -> list[dict]:
         """The moderation labels, in Rekognition's shape (empty until a provider answered)."""
         return (self.rekognition_data or {}).get("ModerationLabels", [])
-
-    def top_labels(self, count: int = 3) -> list[dict]:
-        """The most confident labels, for lists and tables."""
-        return sorted(self.labels, key=lambda item: item["Confidence"], reverse=True)[:count]

@@ -28,7 +28,9 @@ class WebhookEvent(db.Model):
 
 
 class ModerationReview(db.Model):
-    """One decision by a person: who, when, the verdict before and after, and why."""
+    """One decision by a person: who, when, the verdict before and after, why (an internal note) and
+    what the reviewer told the uploader (a message: the only part of the decision they read besides
+    the verdict and its time)."""
 
     __tablename__ = "moderation_reviews"
 
@@ -42,6 +44,7 @@ class ModerationReview(db.Model):
     verdict_before: Mapped[str] = mapped_column(String(20))
     verdict_after: Mapped[str] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -3,6 +3,10 @@
 Precedence, most deliberate first: a person's verdict on the same bytes; then a bank match (banks
 are the lists people keep now); then a machine's verdict on the same bytes. A match needs the
 photo's PDQ hash to be of usable quality. Each decision is an Outcome for the one verdict path.
+
+Only the same owner's photos count as the same bytes: a copy of another user's photo is moderated
+as a fresh upload, so its answer, its pages and how long it takes say nothing of the earlier one
+(issue 18). Bank matches count whoever uploaded the photo: recognising known images is their purpose.
 """
 
 import logging
@@ -14,7 +18,7 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.imaging import MIN_QUALITY
-from webapp.models import Bank, BankAction, BankEntry, ModerationStatus, VirtualImage
+from webapp.models import Bank, BankAction, BankEntry, ModerationStatus, PhotoSession, VirtualImage
 from webapp.moderation import ModerationResult, label
 from webapp.queue import redis_connection
 from webapp.services import bank_index
@@ -50,13 +54,16 @@ def decided_before(image: VirtualImage) -> Outcome | None:
 
 
 def earlier_copy(image: VirtualImage) -> VirtualImage | None:
-    """Another image with the same bytes that has a verdict: one a person decided first, else the latest."""
+    """Another of its owner's images with the same bytes that has a verdict: one a person decided
+    first, else the latest."""
     return db.session.scalars(
         select(VirtualImage)
+        .join(PhotoSession, PhotoSession.session_id == VirtualImage.session_id)
         .where(
             VirtualImage.sha256 == image.sha256,
             VirtualImage.id != image.id,
             VirtualImage.moderation_status.in_(DECIDED),
+            PhotoSession.owner_id == image.session.owner_id,
         )
         .order_by(VirtualImage.reviewed_at.is_(None), VirtualImage.updated_at.desc())
         .limit(1)

@@ -65,7 +65,10 @@ def list_sessions(
         query = query.join(PhotoSession.virtual_image)
     query = (
         query.where(*filters.conditions())
-        .options(selectinload(PhotoSession.images), selectinload(PhotoSession.virtual_image))
+        .options(
+            selectinload(PhotoSession.images),
+            selectinload(PhotoSession.virtual_image).selectinload(VirtualImage.reviews),
+        )
         .order_by(PhotoSession.created_at.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)

@@ -42,23 +42,31 @@ def review_queue(limit: int = 25) -> tuple[list[QueueItem], int]:
 
 
 def decide(
-    reviewer: User, virtual_image_id: str | uuid.UUID, verdict: str, note: str | None
+    reviewer: User,
+    virtual_image_id: str | uuid.UUID,
+    verdict: str,
+    note: str | None,
+    message: str | None = None,
 ) -> ModerationReview:
-    """Record a person's verdict over whatever a machine said, with who, when, before, after and note."""
-    return decide_many(reviewer, [virtual_image_id], verdict, note)[0]
+    """Record a person's verdict over whatever a machine said, with who, when, before, after, their
+    internal note and their message to the uploader."""
+    return decide_many(reviewer, [virtual_image_id], verdict, note, message)[0]
 
 
 def decide_many(
-    reviewer: User, ids: list[str | uuid.UUID], verdict: str, note: str | None
+    reviewer: User,
+    ids: list[str | uuid.UUID],
+    verdict: str,
+    note: str | None,
+    message: str | None = None,
 ) -> list[ModerationReview]:
     """The same decision for a selection, each recorded on its own, all or none (one transaction)."""
     after = DECISIONS.get(verdict)
     if after is None:
         raise InvalidVerdict()
     images = _locked(ids)
-    note = (note or "").strip()[:2000] or None
     # The audit rows first: they keep each image's verdict before the decision.
-    reviews = [_review(reviewer, image, after, note) for image in images]
+    reviews = [_review(reviewer, image, after, _text(note), _text(message)) for image in images]
     db.session.add_all(reviews)
     verdicts.overrule(images, verdicts.Outcome(after, reviewer=reviewer))
     # What a person rejects is recognised when it comes back; what they approve is not held against it.
@@ -69,7 +77,14 @@ def decide_many(
     return reviews
 
 
-def _review(reviewer: User, image: VirtualImage, after: ModerationStatus, note: str | None):
+def _text(written: str | None) -> str | None:
+    """A note or message as kept: trimmed, at most 2,000 characters, None when blank."""
+    return (written or "").strip()[:2000] or None
+
+
+def _review(
+    reviewer: User, image: VirtualImage, after: ModerationStatus, note: str | None, message: str | None
+) -> ModerationReview:
     return ModerationReview(
         virtual_image_id=image.id,
         reviewer_id=reviewer.id,
@@ -77,12 +92,8 @@ def _review(reviewer: User, image: VirtualImage, after: ModerationStatus, note: 
         verdict_before=image.moderation_status.value,
         verdict_after=after.value,
         note=note,
+        message=message,
     )
-
-
-def reviews_of(virtual_image_id: uuid.UUID) -> list[ModerationReview]:
-    query = select(ModerationReview).where(ModerationReview.virtual_image_id == virtual_image_id)
-    return list(db.session.scalars(query.order_by(ModerationReview.created_at)))
 
 
 def _locked(ids: list[str | uuid.UUID]) -> list[VirtualImage]:

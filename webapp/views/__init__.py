@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from webapp import rate_limits
 from webapp.errors import AppError, ServiceUnavailable
 from webapp.rate_limits import TooManyRequests
+from webapp.services import moderation_details
 from webapp.services.photos import iso
 from webapp.storage import StorageUnavailable
 from webapp.views import links
@@ -62,7 +63,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     for outage in (OperationalError, RedisError, StorageUnavailable):
         app.register_error_handler(outage, _backend_down)
-    app.jinja_env.globals.update(image_url=links.image_url, iso=iso)
+    app.jinja_env.globals.update(
+        image_url=links.image_url,
+        iso=iso,
+        labels_for=moderation_details.labels_for,
+        may_see_moderation_details=moderation_details.may_see_moderation_details,
+    )
 
 
 def error_response(

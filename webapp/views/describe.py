@@ -2,9 +2,10 @@
 
 from flask_login import current_user
 
-from webapp.models import BulkJob, PhotoSession, S3Image, VirtualImage
+from webapp.models import BulkJob, ModerationReview, PhotoSession, S3Image, VirtualImage
 from webapp.services.bulk_jobs import JobPage
 from webapp.services.hash_matching import HASH_MATCH
+from webapp.services.moderation_details import labels_for, may_see_moderation_details
 from webapp.services.photos import iso
 from webapp.services.uploads import BatchResult
 from webapp.views.links import image_url
@@ -67,7 +68,7 @@ def _describe_row(mapping, virtual_image, session) -> dict:
         "processing_status": session.status.value,
         "moderation_status": virtual_image.moderation_status.value,
         "is_nsfw": virtual_image.is_nsfw,
-        "labels": virtual_image.labels,
+        "labels": labels_for(virtual_image, current_user),
         "model_version": virtual_image.model_version,
         "error": virtual_image.moderation_error or session.error,
     }
@@ -93,26 +94,43 @@ def describe_moderation(virtual_image: VirtualImage | None) -> dict | None:
         "virtual_image_id": str(virtual_image.id),
         "status": virtual_image.moderation_status.value,
         "is_nsfw": virtual_image.is_nsfw,
-        "labels": virtual_image.labels,
+        "labels": labels_for(virtual_image, current_user),
         "model_version": virtual_image.model_version,
         "source": virtual_image.source,
         "sha256": virtual_image.sha256,
         "pdq_hash": virtual_image.pdq_hash,
         "pdq_quality": virtual_image.pdq_quality,
         **_decided_without_provider(virtual_image),
+        "reviews": [describe_review(review) for review in virtual_image.reviews],
     }
 
 
 def _decided_without_provider(virtual_image: VirtualImage) -> dict:
     """What decided an image in place of its provider, for those who may see it: the bank match
-    (admins: banks are their lists) and the earlier image with the same bytes (if theirs to see)."""
+    (those who moderate: banks are their lists) and the earlier image with the same bytes (if theirs
+    to see)."""
     details: dict = {"match": None, "duplicate_of": None}
-    if virtual_image.source == HASH_MATCH and current_user.is_admin:
+    if virtual_image.source == HASH_MATCH and may_see_moderation_details(current_user):
         details["match"] = (virtual_image.rekognition_data or {}).get("HashMatch")
     earlier = virtual_image.duplicate_of
     if earlier is not None and (current_user.is_admin or earlier.session.owner_id == current_user.id):
         details["duplicate_of"] = str(earlier.id)
     return details
+
+
+def describe_review(review: ModerationReview) -> dict:
+    """A person's decision: who decided and their internal note only for those who moderate; the
+    verdict, its time and the message left for the uploader for everyone who sees the photo."""
+    full = may_see_moderation_details(current_user)
+    return {
+        "virtual_image_id": str(review.virtual_image_id),
+        "verdict_before": review.verdict_before,
+        "verdict_after": review.verdict_after,
+        "reviewer": review.reviewer_email if full else None,
+        "note": review.note if full else None,
+        "message": review.message,
+        "reviewed_at": iso(review.created_at),
+    }
 
 
 def describe_session(session: PhotoSession) -> dict:

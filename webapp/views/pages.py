@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from webapp.errors import AppError, MissingFile
 from webapp.moderation.providers import choose_provider
 from webapp.rate_limits import count_uploaded_files, limit_uploads
-from webapp.services import photos, reviews, uploads
+from webapp.services import photos, uploads
 from webapp.uploaded_files import limit_to_one_file
 from webapp.views.fragments import render_page_or_fragment
 from webapp.views.params import int_arg, photo_filter
@@ -62,7 +62,7 @@ def photo(session_id: str):
     """A photo's gallery page: original and processed side by side, with both thumbnails."""
     session = photos.find_session(current_user, session_id)
     virtual_image = session.virtual_image
-    history = reviews.reviews_of(virtual_image.id) if virtual_image else []
+    history = virtual_image.reviews if virtual_image else []
     context = {"session": session, "virtual_image": virtual_image, "reviews": history}
     return render_page_or_fragment("pages/photo.html", "partials/photo_gallery.html", **context)
 

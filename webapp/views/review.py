@@ -25,15 +25,18 @@ def queue():
 def decide_selection():
     """One verdict for every selected image; answers the queue as it is now."""
     form = request.form
-    reviews.decide_many(current_user, form.getlist("ids"), form.get("verdict"), form.get("note"))
+    ids, verdict = form.getlist("ids"), form.get("verdict")
+    reviews.decide_many(current_user, ids, verdict, form.get("note"), form.get("message"))
     return render_template("partials/review_queue.html", **_queue())
 
 
 @blueprint.post("/review/<virtual_image_id>")
 def decide(virtual_image_id: str):
-    """Approve or reject one image; answers its card, now saying what was decided."""
+    """Approve or reject one image, with an internal note and a message to the uploader; answers its
+    card, now saying what was decided."""
+    form = request.form
     review = reviews.decide(
-        current_user, virtual_image_id, request.form.get("verdict"), request.form.get("note")
+        current_user, virtual_image_id, form.get("verdict"), form.get("note"), form.get("message")
     )
     return render_template("partials/review_card.html", review=review)
 

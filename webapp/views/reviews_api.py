@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from webapp.auth import admin_required
 from webapp.services import reviews
-from webapp.services.photos import iso
+from webapp.views.describe import describe_review
 from webapp.views.params import MAX_NAME_LENGTH, MAX_NOTE_LENGTH, json_object, string_field
 
 blueprint = Blueprint("reviews_api", __name__, url_prefix="/api/virtual-images")
@@ -14,21 +14,14 @@ blueprint = Blueprint("reviews_api", __name__, url_prefix="/api/virtual-images")
 @blueprint.post("/<virtual_image_id>/review")
 @admin_required
 def review(virtual_image_id: str):
-    """Approve or reject an image by hand (`{"verdict": "approved"|"rejected", "note"?}`)."""
+    """Approve or reject an image by hand (`{"verdict": "approved"|"rejected", "note"?, "message"?}`):
+    the note stays internal, the message is for the uploader."""
     body = json_object()
-    verdict = string_field(body, "verdict", MAX_NAME_LENGTH)
     decision = reviews.decide(
-        current_user, virtual_image_id, verdict, string_field(body, "note", MAX_NOTE_LENGTH)
+        current_user,
+        virtual_image_id,
+        string_field(body, "verdict", MAX_NAME_LENGTH),
+        string_field(body, "note", MAX_NOTE_LENGTH),
+        string_field(body, "message", MAX_NOTE_LENGTH),
     )
     return jsonify(describe_review(decision))
-
-
-def describe_review(review) -> dict:
-    return {
-        "virtual_image_id": str(review.virtual_image_id),
-        "verdict_before": review.verdict_before,
-        "verdict_after": review.verdict_after,
-        "reviewer": review.reviewer_email,
-        "note": review.note,
-        "reviewed_at": iso(review.created_at),
-    }

@@ -91,7 +91,17 @@ def _other_paths() -> dict:
                         "type": "object",
                         "properties": {
                             "verdict": {"type": "string", "enum": ["approved", "rejected"]},
-                            "note": {"type": ["string", "null"], "maxLength": MAX_NOTE_LENGTH},
+                            "note": {
+                                "type": ["string", "null"],
+                                "maxLength": MAX_NOTE_LENGTH,
+                                "description": "Internal: shown to admins, never to the uploader.",
+                            },
+                            "message": {
+                                "type": ["string", "null"],
+                                "maxLength": MAX_NOTE_LENGTH,
+                                "description": "For the uploader: shown with the verdict on their "
+                                "photo's page and in its moderation.",
+                            },
                         },
                         "required": ["verdict"],
                     }

@@ -133,7 +133,12 @@ SCHEMAS = {
             "virtual_image_id": UUID,
             "status": {"type": "string", "enum": [status.value for status in ModerationStatus]},
             "is_nsfw": {"type": ["boolean", "null"]},
-            "labels": {"type": "array", "items": ref("Label")},
+            "labels": {
+                "type": "array",
+                "items": ref("Label"),
+                "description": "A bank match's label names the bank for admins; its uploader reads "
+                "`Matched a known image`.",
+            },
             "model_version": NULLABLE_STRING,
             "source": NULLABLE_STRING,
             "sha256": {"type": "string", "description": "SHA-256 of the uploaded bytes."},
@@ -157,11 +162,24 @@ SCHEMAS = {
             "duplicate_of": {
                 "type": ["string", "null"],
                 "format": "uuid",
-                "description": "The earlier image with the same bytes whose verdict it reuses (source "
-                "`duplicate_of`), if it is yours to see.",
+                "description": "The earlier image of the same owner with the same bytes whose verdict "
+                "it reuses (source `duplicate_of`).",
+            },
+            "reviews": {
+                "type": "array",
+                "items": ref("Review"),
+                "description": "Every decision a person made on it, oldest first.",
             },
         },
-        "required": ["virtual_image_id", "status", "is_nsfw", "labels", "model_version", "source"],
+        "required": [
+            "virtual_image_id",
+            "status",
+            "is_nsfw",
+            "labels",
+            "model_version",
+            "source",
+            "reviews",
+        ],
     },
     "Photo": obj(
         {
@@ -262,8 +280,18 @@ SCHEMAS = {
             "virtual_image_id": UUID,
             "verdict_before": {"type": "string"},
             "verdict_after": {"type": "string"},
-            "reviewer": {"type": "string"},
-            "note": NULLABLE_STRING,
+            "reviewer": {
+                "type": ["string", "null"],
+                "description": "Admins: who decided (an email). Null for the uploader: a moderator decided.",
+            },
+            "note": {
+                "type": ["string", "null"],
+                "description": "Admins: the reviewer's internal note. Null for the uploader.",
+            },
+            "message": {
+                "type": ["string", "null"],
+                "description": "What the reviewer wrote for the uploader, who reads it with the verdict.",
+            },
             "reviewed_at": TIME,
         }
     ),
