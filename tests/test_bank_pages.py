@@ -240,6 +240,18 @@ def test_an_import_with_malformed_lines_names_each_and_adds_nothing(app, admin_b
     assert bank_state(app, bank_id)[1] == []
 
 
+def test_an_import_of_many_malformed_lines_lists_the_first_hundred_and_counts_them_all(app, admin_browser):
+    bank_id = make_bank(app)
+
+    response = import_file(admin_browser, bank_id, f"{HASH_A}\n" + "not-a-hash\n" * 1_500)
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Nothing was imported: 1,500 malformed lines; the first 100 are listed." in html
+    assert [int(line) for line in re.findall(r'<li data-line="(\d+)">', html)] == list(range(2, 102))
+    assert bank_state(app, bank_id)[1] == []
+
+
 def test_a_good_import_says_how_many_were_added_and_how_many_the_bank_had(app, admin, admin_browser):
     bank_id = make_bank(app)
     add_hash(app, bank_id, admin, HASH_A)

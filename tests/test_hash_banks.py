@@ -5,6 +5,8 @@ import io
 import time
 import uuid
 
+import pytest
+import requests
 from botocore.stub import ANY, Stubber
 from PIL import Image, ImageEnhance
 from sqlalchemy import func, select, text
@@ -375,6 +377,131 @@ def test_a_hash_list_with_malformed_lines_names_each_and_changes_nothing(client,
     assert client.get(f"/api/banks/{bank['id']}", headers=admin.headers).get_json()["entries"] == 0
 
 
+def import_through_the_server(live_server: str, admin, bank: dict, listing: str) -> requests.Response:
+    return requests.post(
+        f"{live_server}/api/banks/{bank['id']}/import",
+        headers=admin.headers | {"Content-Type": "text/csv"},
+        data=listing.encode(),
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("note", "error"),
+    [
+        ("n" * 131_073, "longer than 16,384 bytes: a note has at most 2,000 characters"),
+        ("n" * 2_001, "a note of 2,001 characters (at most 2,000)"),
+        (
+            "seen\ron a forum",
+            "a control character (U+000D): lines end in LF or CRLF, and neither a hash nor a note has one",
+        ),
+    ],
+    ids=["131073-character note", "2001-character note", "bare CR in a note"],
+)
+def test_a_note_too_long_or_with_a_bare_cr_is_a_named_line_through_the_server(
+    live_server, client, admin, note, error
+):
+    bank = new_bank(client, admin, "Shared")
+    listing = f"{HASHES[1]}\n{HASHES[2]},{note}\r\n{HASHES[3]},fine\r\n"
+
+    answer = import_through_the_server(live_server, admin, bank, listing)
+
+    assert answer.status_code == 422
+    assert answer.json()["error"] | {"message": ""} == {
+        "code": "invalid_hash_list",
+        "message": "",
+        "lines": [{"line": 2, "error": error}],
+        "malformed_lines": 1,
+    }
+    assert client.get(f"/api/banks/{bank['id']}", headers=admin.headers).get_json()["entries"] == 0
+
+
+def test_a_quote_left_open_is_its_own_malformed_line_and_never_swallows_the_next(client, admin):
+    bank = new_bank(client, admin, "Shared")
+    listing = f'{HASHES[1]},"left open\n{HASHES[2]}\n{HASHES[3]},"a ""quoted"" note"\n'
+
+    answer = client.post(
+        f"/api/banks/{bank['id']}/import", headers=admin.headers, data=listing, content_type="text/csv"
+    )
+    mended = client.post(
+        f"/api/banks/{bank['id']}/import",
+        headers=admin.headers,
+        data=listing.replace('"left open', '"left open"'),
+        content_type="text/csv",
+    )
+
+    assert answer.status_code == 422
+    assert answer.get_json()["error"]["lines"] == [
+        {"line": 1, "error": "a quote is not closed, or a closing quote is not followed by a comma"}
+    ]
+    assert mended.get_json() == {"added": 3, "already_present": 0}
+    exported = client.get(f"/api/banks/{bank['id']}/export", headers=admin.headers).get_data(as_text=True)
+    assert exported.splitlines() == [
+        f"{HASHES[1]},left open",
+        HASHES[2],
+        f'{HASHES[3]},"a ""quoted"" note"',
+    ]
+
+
+def test_a_list_of_garbage_is_answered_in_a_few_kilobytes_that_count_every_line(live_server, client, admin):
+    bank = new_bank(client, admin, "Shared")
+    listing = "not a hash\n" * 200_000
+
+    answer = import_through_the_server(live_server, admin, bank, listing)
+
+    assert answer.status_code == 422
+    assert len(answer.content) < 16_000
+    error = answer.json()["error"]
+    assert error["malformed_lines"] == 200_000
+    assert [line["line"] for line in error["lines"]] == list(range(1, 101))
+    assert error["message"].startswith("Nothing was imported: 200,000 malformed line(s). line 1: ")
+    assert error["message"].endswith("(and 199,990 more)")
+
+
+def test_an_export_defuses_notes_a_spreadsheet_would_run_and_an_import_restores_them(client, admin):
+    bank = new_bank(client, admin, "Shared")
+    notes = [
+        '=HYPERLINK("http://evil.example","click")',
+        "+1 from a partner",
+        "-2",
+        "@SUM(A1)",
+        "'=quoted by hand",
+        "'just a quote",
+        "plain, with a comma",
+    ]
+    for pdq_hash, note in zip(HASHES[1:], notes, strict=False):
+        added = {"pdq_hash": pdq_hash, "note": note}
+        client.post(f"/api/banks/{bank['id']}/entries", headers=admin.headers, json=added)
+    broken = client.post(
+        f"/api/banks/{bank['id']}/entries",
+        headers=admin.headers,
+        json={"pdq_hash": HASHES[8], "note": "seen\r\non a\tforum"},
+    )
+
+    exported = client.get(f"/api/banks/{bank['id']}/export", headers=admin.headers).get_data()
+    copy = new_bank(client, admin, "Copy")
+    imported = client.post(
+        f"/api/banks/{copy['id']}/import", headers=admin.headers, data=exported, content_type="text/csv"
+    )
+
+    assert broken.get_json()["note"] == "seen  on a forum"
+    assert exported.decode().splitlines() == [
+        f'{HASHES[1]},"\'=HYPERLINK(""http://evil.example"",""click"")"',
+        f"{HASHES[2]},'+1 from a partner",
+        f"{HASHES[3]},'-2",
+        f"{HASHES[4]},'@SUM(A1)",
+        f"{HASHES[5]},''=quoted by hand",
+        f"{HASHES[6]},'just a quote",
+        f'{HASHES[7]},"plain, with a comma"',
+        f"{HASHES[8]},seen  on a forum",
+    ]
+    assert imported.get_json() == {"added": 8, "already_present": 0}
+    entries = client.get(f"/api/banks/{copy['id']}/entries", headers=admin.headers).get_json()["entries"]
+    assert {entry["pdq_hash"]: entry["note"] for entry in entries} == dict(
+        zip(HASHES[1:9], [*notes, "seen  on a forum"], strict=True)
+    )
+
+
 def test_bank_operations_are_for_admins_and_check_their_input(client, user, admin):
     assert client.get("/api/banks", headers=user.headers).status_code == 403
     assert (
@@ -418,13 +545,13 @@ def test_the_index_starts_over_when_the_bank_tables_are_emptied(app, admin):
     with app.app_context():
         owner = db.session.get(User, admin.id)
         bank = banks.create_bank("Known", "reject")
-        hash_lists.import_hashes(bank, HASHES[1], owner)
+        hash_lists.import_hashes(bank, io.BytesIO(HASHES[1].encode()), owner)
         assert bank_index.current().candidates(HASHES[1])
 
         db.session.execute(text("TRUNCATE hash_bank_entries, hash_banks, hash_bank_revision CASCADE"))
         db.session.commit()
         bank = banks.create_bank("Known again", "reject")
-        hash_lists.import_hashes(bank, HASHES[2], owner)
+        hash_lists.import_hashes(bank, io.BytesIO(HASHES[2].encode()), owner)
 
         index = bank_index.current()
         assert not index.candidates(HASHES[1])

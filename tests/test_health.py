@@ -16,6 +16,7 @@ from tests.support.factories import image_bytes, upload, wait_for, wait_until_te
 from tests.support.processes import start_worker, stop
 from webapp import create_app
 from webapp.log_context import LOG_FORMAT, ContextFormatter, configure_logging
+from webapp.services import banks
 from webapp.services.processing import process_session
 from webapp.services.readiness import CHECK_TIMEOUT_SECONDS
 
@@ -165,6 +166,35 @@ def log_record(message: str, extra: dict[str, str], exc_info=None) -> logging.Lo
     return logging.getLogger("photogate.test").makeRecord(
         "photogate.test", logging.WARNING, __file__, 1, message, (), exc_info, extra=extra
     )
+
+
+METRICS_TOKEN = "scrape-me-3f9c2a7e"
+
+
+def test_metrics_need_the_metrics_token_once_one_is_set(app, client, user, monkeypatch):
+    with app.app_context():
+        banks.create_bank("Partner list", "reject")
+    open_to_all = client.get("/metrics")
+    monkeypatch.setitem(app.config, "METRICS_TOKEN", METRICS_TOKEN)
+
+    refused = {
+        "no header": client.get("/metrics"),
+        "wrong token": client.get("/metrics", headers={"Authorization": "Bearer scrape-me"}),
+        "an API token": client.get("/metrics", headers=user.headers),
+        "another scheme": client.get("/metrics", headers={"Authorization": f"Basic {METRICS_TOKEN}"}),
+    }
+    # More scrapes than TOKEN_FAILURES_PER_ADDRESS allows failures a minute: none counts as a bad API token.
+    scraper = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    scrapes = [client.get("/metrics", headers=scraper) for _ in range(25)]
+
+    assert open_to_all.status_code == 200
+    assert 'photogate_hash_matches{bank="Partner list"} 0.0' in open_to_all.get_data(as_text=True)
+    for answer in refused.values():
+        assert answer.status_code == 401
+        assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+        assert "Partner list" not in answer.get_data(as_text=True)
+    assert [scrape.status_code for scrape in scrapes] == [200] * 25
+    assert 'photogate_hash_matches{bank="Partner list"} 0.0' in scrapes[-1].get_data(as_text=True)
 
 
 def test_a_log_record_with_context_formats_with_it():

@@ -1,5 +1,10 @@
 """Accounts from the command line, API tokens, and the login page."""
 
+import re
+import uuid
+
+import requests
+
 from tests.support.factories import image_bytes, upload
 from tests.support.pages import _csrf_token, login
 
@@ -69,3 +74,34 @@ def test_cookie_requests_without_the_csrf_token_are_refused(client, user):
 
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "csrf_failed"
+
+
+def test_admin_routes_answer_anonymous_requests_of_every_method_as_such_never_with_a_500(app, live_server):
+    allowed: dict[str, set[str]] = {}
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith(("/admin", "/review", "/api/banks")):
+            allowed.setdefault(rule.rule, set()).update(rule.methods - {"HEAD"})
+    assert len(allowed) >= 20
+
+    answers, expected = {}, {}
+    for rule, methods in allowed.items():
+        path = re.sub(r"<[^>]+>", str(uuid.uuid4()), rule)
+        for method in sorted(methods | {"GET", "OPTIONS"}):
+            response = requests.request(method, live_server + path, allow_redirects=False, timeout=10)
+            answers[method, path] = (response.status_code, response.headers.get("Location", "").split("?")[0])
+            expected[method, path] = anonymous_answer(path, method, methods)
+
+    assert answers == expected
+
+
+def anonymous_answer(path: str, method: str, methods: set[str]) -> tuple[int, str]:
+    """What someone not logged in gets: pages send them to log in (a form post first fails its CSRF
+    check), the API answers 401, and OPTIONS on the API is Flask's own answer."""
+    api = path.startswith("/api/")
+    if method == "OPTIONS":
+        return (200, "") if api else (302, "/login")
+    if method not in methods:
+        return (405, "")
+    if api:
+        return (401, "")
+    return (302, "/login") if method == "GET" else (400, "")

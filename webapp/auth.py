@@ -3,7 +3,7 @@
 import functools
 
 from flask import Flask, Response, g, redirect, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from webapp import rate_limits
 from webapp.errors import AppError, Forbidden
@@ -82,11 +82,17 @@ def api_login_required(view):
     return wrapper
 
 
-@login_required
-def admin_pages_only() -> None:
-    """A blueprint's before_request for admin pages: log in first; anyone else logged in gets 403."""
+def admin_pages_only() -> Response | None:
+    """A blueprint's before_request for admin pages: log in first; anyone else logged in gets 403.
+
+    Every method, OPTIONS too: login_required lets OPTIONS through unauthenticated (for CORS
+    preflights, which these pages never answer), and an anonymous visitor has no role to check.
+    """
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
     if not current_user.is_admin:
         raise Forbidden()
+    return None
 
 
 def admin_required(view):

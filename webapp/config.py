@@ -116,6 +116,8 @@ def settings_from_environment(instance_path: Path) -> dict:
         "LOGIN_FAILURES_PER_ACCOUNT": os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5/minute;20/hour"),
         "LOGIN_FAILURES_PER_ADDRESS": os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "20/minute;100/hour"),
         "TOKEN_FAILURES_PER_ADDRESS": os.environ.get("TOKEN_FAILURES_PER_ADDRESS", "20/minute;200/hour"),
+        # Empty: /metrics answers anyone, as on the embedded instance; set, it needs this bearer token.
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", "").strip(),
         "UPLOADS_PER_USER": os.environ.get("UPLOADS_PER_USER", "1200/minute"),
         "UPLOAD_MEGABYTES_PER_USER": os.environ.get("UPLOAD_MEGABYTES_PER_USER", "6000/minute"),
         "WTF_CSRF_TIME_LIMIT": None,

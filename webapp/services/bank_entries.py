@@ -22,6 +22,9 @@ from webapp.models.types import utcnow
 PDQ_HEX = re.compile(r"[0-9a-f]{64}")
 NOTE_LENGTH = 2000
 CHUNK = 20_000
+# Control characters (category Cc) in a note: the spacing ones become a space, the rest are dropped,
+# so a note is one line wherever it goes, an exported hash list too.
+_NOTE_CONTROLS = {code: " " if chr(code).isspace() else None for code in [*range(0x20), *range(0x7F, 0xA0)]}
 
 
 @dataclass(frozen=True)
@@ -66,9 +69,10 @@ def add(bank: Bank, origin: EntryOrigin, user: User | None, entries: Iterable[Ne
 
 
 def clean_note(note: str | None) -> str | None:
-    """A note as kept: trimmed, without NUL (no text column takes one), at most NOTE_LENGTH
-    characters, None when empty."""
-    return (note or "").replace("\x00", "").strip()[:NOTE_LENGTH] or None
+    """A note as kept: one line (line breaks and tabs made spaces, other control characters dropped,
+    NUL among them, which no text column takes), trimmed, at most NOTE_LENGTH characters, None when
+    empty."""
+    return (note or "").translate(_NOTE_CONTROLS).strip()[:NOTE_LENGTH] or None
 
 
 def _write_set_based(common: dict, chunk: list[NewEntry]) -> int:

@@ -8,7 +8,7 @@ from webapp.errors import AppError
 from webapp.models import Bank
 from webapp.models.banks import DEFAULT_DISTANCE, MAX_DISTANCE
 from webapp.services import banks, hash_lists
-from webapp.views.banks_api import hash_list_text
+from webapp.views.banks_api import hash_list_stream
 from webapp.views.params import MAX_NOTE_LENGTH, form_int, form_string, int_arg
 
 blueprint = Blueprint("banks", __name__, url_prefix="/admin/banks")
@@ -95,10 +95,10 @@ def set_entry(bank_id: str, entry_id: str):
 
 @blueprint.post("/<bank_id>/import")
 def import_hashes(bank_id: str):
-    """An uploaded hash list: every line added, or, if one is malformed, none and each bad line named."""
+    """An uploaded hash list: every line added, or, if one is malformed, none and the bad lines named."""
     found = banks.get_bank(bank_id)
     try:
-        added = hash_lists.import_hashes(found, hash_list_text(), current_user)
+        added = hash_lists.import_hashes(found, hash_list_stream(), current_user)
     except AppError as error:
         return _bank_page(found, import_error=error), error.status
     flash(f"{added.added} added, {added.present} already present.", "ok")

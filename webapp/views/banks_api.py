@@ -1,10 +1,12 @@
 """Hash banks over the API (admins): banks, their entries, and hash lists in and out, under /api/banks."""
 
+import io
+from typing import IO
+
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 from flask_login import current_user
 
 from webapp.auth import admin_required
-from webapp.errors import AppError
 from webapp.models import Bank, BankEntry
 from webapp.models.banks import DEFAULT_DISTANCE, MAX_DISTANCE
 from webapp.services import banks, hash_lists
@@ -20,12 +22,6 @@ from webapp.views.params import (
 )
 
 blueprint = Blueprint("banks_api", __name__, url_prefix="/api/banks")
-
-
-class MissingHashList(AppError):
-    code = "missing_hash_list"
-    status = 400
-    message = "Send the hash list as the body (text/plain or text/csv) or as the multipart field 'file'."
 
 
 @blueprint.get("")
@@ -114,7 +110,7 @@ def update_entry(bank_id: str, entry_id: str):
 def import_hashes(bank_id: str):
     """A hash list, one PDQ hash per line with an optional note column; all lines or none."""
     bank = banks.get_bank(bank_id)
-    added = hash_lists.import_hashes(bank, hash_list_text(), current_user)
+    added = hash_lists.import_hashes(bank, hash_list_stream(), current_user)
     return jsonify(added=added.added, already_present=added.present)
 
 
@@ -130,20 +126,15 @@ def export_hashes(bank_id: str):
     )
 
 
-def hash_list_text() -> str:
-    """The uploaded hash list: the multipart field 'file', or the whole body."""
+def hash_list_stream() -> IO[bytes]:
+    """The uploaded hash list, to be read a line at a time: the multipart field 'file', or the body."""
     upload = request.files.get("file")
-    data = (
-        upload.read()
-        if upload
-        else (b"" if request.mimetype.startswith("multipart/") else request.get_data())
-    )
-    if not data.strip():
-        raise MissingHashList()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise hash_lists.InvalidHashList([{"line": 1, "error": "the file is not UTF-8 text"}]) from None
+    if upload:
+        return upload.stream
+    if request.mimetype.startswith("multipart/"):
+        raise hash_lists.MissingHashList()
+    # Buffered, so that reading a line is not a read call per byte.
+    return io.BufferedReader(request.stream)
 
 
 def export_filename(bank: Bank) -> str:

@@ -2,7 +2,9 @@
 
 from webapp.models import BankAction
 from webapp.models.banks import MAX_DISTANCE
+from webapp.services.bank_entries import NOTE_LENGTH
 from webapp.services.banks import NAME_LENGTH
+from webapp.services.hash_lists import MAX_REPORTED
 from webapp.views.openapi.shapes import (
     CALLBACK_URL,
     NULLABLE_STRING,
@@ -268,6 +270,19 @@ def bank_paths() -> dict:
         "enabled": {"type": ["boolean", "null"]},
     }
     hash_list = {"type": "string", "description": "One PDQ hash (64 hex digits) per line, an optional note."}
+    malformed_line = obj({"line": {"type": "integer", "minimum": 1}, "error": {"type": "string"}})
+    invalid_hash_list = obj(
+        {
+            "error": obj(
+                {
+                    "code": {"type": "string", "const": "invalid_hash_list"},
+                    "message": {"type": "string"},
+                    "lines": {"type": "array", "items": malformed_line, "maxItems": MAX_REPORTED},
+                    "malformed_lines": {"type": "integer", "minimum": 1},
+                }
+            )
+        }
+    )
     return {
         "/api/banks": {
             "get": {
@@ -357,8 +372,10 @@ def bank_paths() -> dict:
             "post": {
                 "summary": "Import a hash list: every line, or none if one is malformed",
                 "description": "A text or CSV file, one PDQ hash per line with an optional note column "
-                "(a `pdq,note` header and blank lines are allowed). A 422 names each malformed line in "
-                "`error.lines` (`[{line, error}]`) and imports nothing.",
+                f"of at most {NOTE_LENGTH:,} characters (a `pdq,note` header and blank lines are allowed); "
+                "each line is read on its own, so a quote never runs on into the next. A 422 imports "
+                f"nothing: `error.lines` (`[{{line, error}}]`) names the first {MAX_REPORTED} malformed "
+                "lines and `error.malformed_lines` counts them all.",
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -378,7 +395,8 @@ def bank_paths() -> dict:
                         obj({"added": {"type": "integer"}, "already_present": {"type": "integer"}}),
                         "Imported.",
                     ),
-                    **errors(400, 403, 404, 413, 422),
+                    **errors(400, 403, 404, 413),
+                    "422": json_answer(invalid_hash_list, "Malformed lines: nothing was imported."),
                 },
             },
         },
@@ -388,7 +406,9 @@ def bank_paths() -> dict:
                 "summary": "Export the bank's enabled entries as the hash list import reads",
                 "responses": {
                     "200": {
-                        "description": "`hash[,note]` per line.",
+                        "description": "`hash[,note]` per line; a note a spreadsheet would run as a "
+                        "formula (starting `=`, `+`, `-` or `@`) is written after a `'`, which import "
+                        "takes off.",
                         "content": {"text/csv": {"schema": hash_list}},
                     },
                     **errors(403, 404),
