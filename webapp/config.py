@@ -73,6 +73,9 @@ def settings_from_environment(instance_path: Path) -> dict:
         "MAX_IMAGE_PIXELS": _int("MAX_IMAGE_PIXELS", 89_478_485),
         "MAX_IMAGE_FRAMES": _int("MAX_IMAGE_FRAMES", 1000),
         "VALIDATION_MEMORY_BYTES": _int("VALIDATION_MEMORY_BYTES", 128 * 1024 * 1024),
+        # Enough for every image within MAX_IMAGE_PIXELS: the largest decode, an 89 MP WebP, holds ~1.6 GB.
+        "PROCESSING_MEMORY_BYTES": _int("PROCESSING_MEMORY_BYTES", 2 * 1024**3),
+        "PROCESSING_CPU_SECONDS": float(os.environ.get("PROCESSING_CPU_SECONDS", 60)),
         "PROCESSED_MAX_SIDE": _int("PROCESSED_MAX_SIDE", 2048),
         "THUMBNAIL_SIDE": _int("THUMBNAIL_SIDE", 320),
         "JOB_TIMEOUT": _int("JOB_TIMEOUT", 300),
@@ -113,11 +116,11 @@ def settings_from_environment(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_DURATION": timedelta(days=_int("REMEMBER_DAYS", 14)),
         # How many proxies in front of the web server set X-Forwarded-For/-Proto (0: none, trust no header).
         "PROXY_COUNT": _int("PROXY_COUNT", 0),
+        # Empty: /metrics answers anyone, as on the embedded instance; set, it needs this bearer token.
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", "").strip(),
         "LOGIN_FAILURES_PER_ACCOUNT": os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5/minute;20/hour"),
         "LOGIN_FAILURES_PER_ADDRESS": os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "20/minute;100/hour"),
         "TOKEN_FAILURES_PER_ADDRESS": os.environ.get("TOKEN_FAILURES_PER_ADDRESS", "20/minute;200/hour"),
-        # Empty: /metrics answers anyone, as on the embedded instance; set, it needs this bearer token.
-        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", "").strip(),
         "UPLOADS_PER_USER": os.environ.get("UPLOADS_PER_USER", "1200/minute"),
         "UPLOAD_MEGABYTES_PER_USER": os.environ.get("UPLOAD_MEGABYTES_PER_USER", "6000/minute"),
         "WTF_CSRF_TIME_LIMIT": None,

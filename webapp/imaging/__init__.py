@@ -8,10 +8,13 @@ thumbnail of the original, the processed AVIF (upright, sRGB, no metadata) and i
 from webapp.imaging.derivatives import Derivatives, RenderSettings, Rendition, make_derivatives
 from webapp.imaging.errors import (
     CorruptImage,
+    DecodeTooSlow,
     EmptyFile,
     InvalidImage,
+    TooLargeToDecode,
     TooManyFrames,
     TooManyPixels,
+    TooManyScans,
     UnsupportedImage,
 )
 from webapp.imaging.fingerprint import MIN_QUALITY, Fingerprint, crop_fingerprints, fingerprint
@@ -22,6 +25,7 @@ __all__ = [
     "FORMATS",
     "MIN_QUALITY",
     "CorruptImage",
+    "DecodeTooSlow",
     "Derivatives",
     "EmptyFile",
     "Fingerprint",
@@ -29,8 +33,10 @@ __all__ = [
     "InvalidImage",
     "RenderSettings",
     "Rendition",
+    "TooLargeToDecode",
     "TooManyFrames",
     "TooManyPixels",
+    "TooManyScans",
     "UnsupportedImage",
     "UploadLimits",
     "crop_fingerprints",

@@ -10,7 +10,9 @@ from functools import cache
 
 from PIL import Image, ImageCms
 
+from webapp.imaging.budget import check_fits, cpu_time_limit
 from webapp.imaging.fingerprint import Fingerprint, fingerprint
+from webapp.imaging.jpeg import read_picture
 from webapp.imaging.reading import JPEG_FORMATS, orientation, reading
 from webapp.timings import timed
 
@@ -54,7 +56,7 @@ class Derivatives:
 
 @dataclass(frozen=True)
 class RenderSettings:
-    """Sizes and encoder settings of the derivatives."""
+    """Sizes and encoder settings of the derivatives, and the memory and CPU time their decode may take."""
 
     max_side: int = 2048
     thumbnail_side: int = 320
@@ -65,6 +67,8 @@ class RenderSettings:
     # bytes but takes ~2x the CPU per photo and falls below 3 photos/s per core.
     avif_speed: int = 9
     jpeg_quality: int = 85
+    decode_memory: int = 2 * 1024**3
+    decode_seconds: float = 60.0
 
 
 def make_derivatives(
@@ -76,7 +80,7 @@ def make_derivatives(
     thumbnail), `avif` and `pdq`.
     """
     with timed(timings, "decode"):
-        pixels = _prepare(data, settings.max_side)
+        pixels = _prepare(data, settings)
         # Both thumbnails show the same oriented pixels, so one encode serves both.
         thumbnail = _encode_jpeg(_fit(pixels, settings.thumbnail_side), settings.jpeg_quality)
     with timed(timings, "avif"):
@@ -92,15 +96,22 @@ def make_derivatives(
     )
 
 
-def _prepare(data: bytes, max_side: int) -> Image.Image:
+def _prepare(data: bytes, settings: RenderSettings) -> Image.Image:
     """Decode the first frame at most max_side on its longest side: upright, sRGB, RGB(A), no metadata.
 
-    Of a multi-picture JPEG, HEIF or animation only the primary picture is read. Every failure on
-    the way, whatever the decoder raised, is an InvalidImage.
+    Of a multi-picture JPEG, HEIF or animation only the primary picture is read. The decode must
+    fit the settings' memory (estimated before it starts) and CPU time. Every failure on the way,
+    whatever the decoder raised, is an InvalidImage.
     """
-    with reading(io.BytesIO(data)) as source:
+    max_side = settings.max_side
+    stream = io.BytesIO(data)
+    with reading(stream) as source:
+        # Before any decode: a photo stored before the scan limit existed must not cost hours.
+        jpeg = read_picture(stream) if source.format in JPEG_FORMATS else None
         _request_dct_scaling(source, max_side)
-        source.load()
+        check_fits(source, jpeg, settings.decode_memory)
+        with cpu_time_limit(settings.decode_seconds):
+            source.load()
         turn = _ORIENTATION_TRANSPOSE.get(orientation(source))
         im = _to_srgb(_fit(_to_eight_bit(source), max_side), source.info.get("icc_profile"))
         if turn is not None:

@@ -49,3 +49,27 @@ class TooManyFrames(InvalidImage):
     code = "too_many_frames"
     status = 422
     message = "The image has too many frames."
+
+
+class TooManyScans(InvalidImage):
+    """A JPEG made of more scans than any encoder writes: each one is another pass over the picture."""
+
+    code = "too_many_scans"
+    status = 422
+    message = "The JPEG has too many scans."
+
+
+class TooLargeToDecode(InvalidImage):
+    """Decoding the image would need more memory than this server gives one decode."""
+
+    code = "too_large_to_decode"
+    status = 422
+    message = "The image needs more memory to decode than this server allows."
+
+
+class DecodeTooSlow(InvalidImage):
+    """Decoding the image took more CPU time than this server gives one decode."""
+
+    code = "decode_too_slow"
+    status = 422
+    message = "Decoding the image took longer than this server allows."

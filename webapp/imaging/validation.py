@@ -1,9 +1,10 @@
 """Deciding from content alone whether an upload is an image we accept, within bounded memory.
 
-Declared dimensions and frame counts are checked before a single pixel is decoded. The decode
-that proves the file is whole then runs inside a per-process memory budget: a JPEG is decoded at
-1/8 scale (every byte is still read), and an image whose decode would not fit the budget is
-accepted on its headers alone and fully decoded by the worker, which fails it if it is damaged.
+Declared dimensions, frame counts and a JPEG's scans are checked before a single pixel is
+decoded. The decode that proves the file is whole then runs inside a per-process memory budget: a
+JPEG is decoded at 1/8 scale (every byte is still read; a progressive one still holds its
+coefficients at full size), and an image whose decode would not fit the budget is accepted on its
+headers alone and fully decoded by the worker, which fails it if it is damaged.
 """
 
 import hashlib
@@ -17,15 +18,15 @@ from typing import BinaryIO
 
 from PIL import Image
 
+from webapp.imaging.budget import decode_cost
 from webapp.imaging.errors import EmptyFile, TooManyFrames, TooManyPixels
+from webapp.imaging.frames import count_frames
+from webapp.imaging.jpeg import JpegPicture, read_picture
 from webapp.imaging.reading import FORMATS, JPEG_FORMATS, orientation, reading, upright
 
 log = logging.getLogger(__name__)
 
 _HASH_CHUNK = 1024 * 1024
-# Peak memory of a decode relative to the decoded image, measured at 12 MP (`python -m bench.corpus`
-# notes): libwebp, libavif and libheif decode into buffers of their own that Pillow then copies.
-_DECODER_OVERHEAD = {"WEBP": 4.5, "AVIF": 2.5, "HEIF": 2.0}
 
 
 @dataclass(frozen=True)
@@ -89,10 +90,10 @@ def inspect_upload(stream: BinaryIO, limits: UploadLimits) -> ImageInfo:
         raise EmptyFile()
     try:
         with reading(stream) as im:
-            _check_declared(im, limits)
+            jpeg = _check_declared(im, stream, limits)
             image_format = "JPEG" if im.format in JPEG_FORMATS else im.format
             declared = im.size
-            fully_decoded = _decode_within(im, limits.decode_budget)
+            fully_decoded = _decode_within(im, jpeg, limits.decode_budget)
             # After the decode: a PNG may keep its EXIF after the image data.
             width, height = upright(declared, orientation(im))
     finally:
@@ -113,37 +114,28 @@ def _digest(stream: BinaryIO) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _check_declared(im: Image.Image, limits: UploadLimits) -> None:
-    """Refuse what the headers declare before anything is decoded."""
+def _check_declared(im: Image.Image, stream: BinaryIO, limits: UploadLimits) -> JpegPicture | None:
+    """Refuse what the headers declare before anything is decoded; a JPEG's structure when it is one."""
     # Never above Pillow's own bomb threshold: its warning filter is process-global and another
     # thread may reset it, so this check must catch those images by itself.
     if im.width * im.height > min(limits.max_pixels, Image.MAX_IMAGE_PIXELS):
         raise TooManyPixels()
-    frames = getattr(im, "n_frames", 1)
-    if frames > limits.max_frames:
-        raise TooManyFrames(f"The image has {frames:,} frames; the limit is {limits.max_frames:,}.")
+    if count_frames(im, stream, limits.max_frames) > limits.max_frames:
+        raise TooManyFrames(
+            f"The image has more than {limits.max_frames:,} frames; the limit is {limits.max_frames:,}."
+        )
+    return read_picture(stream) if im.format in JPEG_FORMATS else None
 
 
-def _decode_within(im: Image.Image, budget: DecodeBudget) -> bool:
+def _decode_within(im: Image.Image, jpeg: JpegPicture | None, budget: DecodeBudget) -> bool:
     """Decode the first frame if it fits the budget; False when only its headers were checked."""
     if im.format in JPEG_FORMATS:
         # Decoding at 1/8 scale still reads every byte (a truncated file fails) with 1/64 the memory.
         im.draft(None, (max(1, im.width // 8), max(1, im.height // 8)))
-    cost = decode_cost(im)
+    cost = decode_cost(im, jpeg)
     if cost > budget.capacity:
         log.info("%s %dx%d over the validation budget: headers checked only", im.format, *im.size)
         return False
     with budget.reserve(cost):
         im.load()
     return True
-
-
-def decode_cost(im: Image.Image) -> int:
-    """Bytes a decode of the image's first frame holds at its peak, as opened (after any draft)."""
-    if im.mode in ("1", "L", "P"):
-        pixel = 1
-    elif im.mode.startswith("I;16"):
-        pixel = 2
-    else:
-        pixel = 4  # Pillow keeps RGB as RGBX
-    return int(im.width * im.height * pixel * _DECODER_OVERHEAD.get(im.format, 1.0))

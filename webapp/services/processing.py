@@ -80,7 +80,12 @@ def process_session(session_id: uuid.UUID) -> None:
 
 def render_settings() -> RenderSettings:
     config = current_app.config
-    return RenderSettings(max_side=config["PROCESSED_MAX_SIDE"], thumbnail_side=config["THUMBNAIL_SIDE"])
+    return RenderSettings(
+        max_side=config["PROCESSED_MAX_SIDE"],
+        thumbnail_side=config["THUMBNAIL_SIDE"],
+        decode_memory=config["PROCESSING_MEMORY_BYTES"],
+        decode_seconds=config["PROCESSING_CPU_SECONDS"],
+    )
 
 
 def _store_derivatives(session: PhotoSession, derivatives: Derivatives, stopwatch: Stopwatch) -> None:
