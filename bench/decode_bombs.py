@@ -3,10 +3,10 @@
     .venv/bin/python -m bench.decode_bombs [--repeats 5] [--scans-corpus ../shared/corpus]
 
 - memory: validating a flat 9400x9400 progressive 4:4:4 JPEG (1.5 MB) with the web's budget
-  (VALIDATION_MEMORY_BYTES, 128 MiB by default): the peak resident memory above what the process
-  held before (the kernel's high-water mark, reset first). "Before" counts the decode as the old
-  model did: the drafted output only, not the coefficient buffers libjpeg keeps. Target: within
-  the budget.
+  (VALIDATION_MEMORY_BYTES, 128 MiB by default): the process's peak resident memory, and how far
+  above what it held before (the kernel's high-water mark, reset first). "Before" counts the
+  decode as the old model did: the drafted output only, not the coefficient buffers libjpeg keeps.
+  Target: within the budget.
 - time to refuse: a 1,000-scan JPEG (4000x4000) and a GIF of a million 1x1 frames, medians of
   `--repeats`; "before" decodes the scans (once) and has Pillow count every frame.
 - frames: how long opening and counting takes for each animated format with very many tiny frames.
@@ -50,14 +50,15 @@ def old_model() -> Iterator[None]:
         validation.decode_cost, validation.read_picture, validation.count_frames = now
 
 
-def validation_growth_mib(data: bytes) -> tuple[float, bool]:
-    """Peak resident memory above the start while validating, from the kernel's high-water mark."""
+def validation_peak_mib(data: bytes) -> tuple[float, float, bool]:
+    """Resident memory before validating and its peak while validating (the kernel's high-water
+    mark), in MiB, and whether the image was decoded."""
     gc.collect()
     with open("/proc/self/clear_refs", "w") as clear_refs:
         clear_refs.write("5")  # the high-water mark starts again from the current RSS
     start = _status_kib("VmRSS")
     info = inspect_upload(io.BytesIO(data), LIMITS)
-    return (_status_kib("VmHWM") - start) / 1024, info.fully_decoded
+    return start / 1024, _status_kib("VmHWM") / 1024, info.fully_decoded
 
 
 def _status_kib(field: str) -> int:
@@ -139,9 +140,9 @@ def main() -> int:
     )
     for label, model in (("before", old_model()), ("now", nullcontext())):
         with model:
-            growth, decoded = validation_growth_mib(big)
+            start, peak, decoded = validation_peak_mib(big)
         outcome = "decoded" if decoded else "headers checked only"
-        print(f"  {label:6}: +{growth:6.1f} MiB during validation, {outcome}")
+        print(f"  {label:6}: peak RSS {peak:6.1f} MiB from {start:.1f} (+{peak - start:.1f}), {outcome}")
     print(f"time to refuse, median of {args.repeats} runs (before: one run)")
     for name, data in (
         ("1,000-scan 4000x4000 JPEG", scan_bomb((4000, 4000), 1000)),

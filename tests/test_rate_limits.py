@@ -11,7 +11,7 @@ import requests
 from PIL import Image
 
 from tests.support.factories import encoded, image_bytes, make_user, upload
-from tests.support.pages import _csrf_token
+from tests.support.pages import _csrf_token, signed_in
 from webapp import create_app
 
 
@@ -156,6 +156,25 @@ def test_uploaded_bytes_count_on_every_upload_endpoint(app, client, user, parked
     assert [response.status_code for response in refused] == [429, 429, 429]
     assert "5 MB per minute" in refused[0].get_json()["error"]["message"]
     assert upload(client, user.headers, image_bytes()).status_code == 202  # a small photo still fits
+
+
+def test_the_upload_page_and_the_api_draw_on_one_allowance(app, client, user, parked, monkeypatch):
+    monkeypatch.setitem(app.config, "UPLOADS_PER_USER", "3/minute")
+    browser = signed_in(app.test_client(), user)
+    _add_files(client, user.headers, _open_job(client, user.headers), 2)
+
+    def from_the_page():
+        return browser.post(
+            "/upload",
+            headers=browser.csrf_headers,
+            data={"file": (io.BytesIO(image_bytes()), "beach.jpg")},
+            content_type="multipart/form-data",
+        )
+
+    assert from_the_page().status_code == 202
+    refused = from_the_page()
+    assert refused.status_code == 429
+    assert "Upload limit reached" in refused.get_data(as_text=True)
 
 
 def test_a_request_larger_than_the_whole_allowance_is_told_so_not_to_wait(app, client, user, monkeypatch):
