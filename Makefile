@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench chromium
+.PHONY: run test lint bench chromium curl
 
 run: $(VENV)/.run-installed
 	$(BIN)/flask --app wsgi up
 
-test: $(VENV)/.test-installed chromium
+test: $(VENV)/.test-installed chromium curl
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
@@ -34,3 +34,7 @@ $(VENV)/.test-installed: requirements.txt requirements-dev.txt $(VENV)/bin/pytho
 # Browser tests drive Debian's Chromium (Playwright's own browser download does not work here).
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+
+# The API page's test runs one of its curl examples as a reader would.
+curl:
+	@command -v curl >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq curl; }

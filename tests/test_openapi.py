@@ -19,6 +19,7 @@ from schemathesis.checks import (
 )
 
 from tests.support.factories import make_user
+from webapp.views.api_reference import markdown_inline
 from webapp.views.openapi import document
 
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
@@ -57,7 +58,17 @@ def test_the_api_page_reads_every_operation_to_people(client):
 
     for path, item in document["paths"].items():
         for method in item.keys() & HTTP_METHODS:
-            assert f'id="{method}-{path}"' in page
+            assert f'<h2><span class="method">{method.upper()}</span> <code>{path}</code></h2>' in page
+
+
+def test_markdown_in_descriptions_is_shown_never_run():
+    shown = markdown_inline(
+        "`code` *said* [docs](https://example.com) <script>alert(1)</script> [x](javascript:alert(1))"
+    )
+
+    assert shown.startswith('<code>code</code> <em>said</em> <a href="https://example.com">docs</a> ')
+    assert "&lt;script&gt;" in shown and "<script" not in shown
+    assert 'href="javascript' not in shown
 
 
 @pytest.fixture

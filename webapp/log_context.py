@@ -31,3 +31,8 @@ def configure_logging(level: str | int) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(ContextFormatter(LOG_FORMAT))
     logging.basicConfig(level=level, handlers=[handler])
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        # faiss tries its AVX512 and AVX2 builds first and logs each one it cannot load, with a
+        # ModuleNotFoundError, at INFO: that reads as a failure at every start. Its warnings and
+        # errors still show; LOG_LEVEL=DEBUG shows the rest.
+        logging.getLogger("faiss.loader").setLevel(logging.WARNING)

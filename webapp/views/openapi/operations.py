@@ -23,6 +23,10 @@ from webapp.views.openapi.shapes import (
 )
 from webapp.views.params import MAX_NOTE_LENGTH, MAX_UPLOAD_ORDER
 
+# Hex digests as the API page's examples show them (the SHA-256 of an empty file; a PDQ hash).
+SHA256_EXAMPLE = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+PDQ_EXAMPLE = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+
 # Said of every upload operation.
 UPLOAD_LIMITS = (
     "Every file of the request, refused ones too, and its bytes count against the uploader's limits "
@@ -200,7 +204,11 @@ def job_paths() -> dict:
                                 "maxItems": 1000,
                                 "items": obj(
                                     {
-                                        "sha256": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+                                        "sha256": {
+                                            "type": "string",
+                                            "pattern": "^[0-9a-fA-F]{64}$",
+                                            "examples": [SHA256_EXAMPLE],
+                                        },
                                         "size": {"type": "integer", "minimum": 0},
                                         "filename": {"type": ["string", "null"], "maxLength": 255},
                                     },
@@ -338,7 +346,11 @@ def bank_paths() -> dict:
                     {
                         "type": "object",
                         "properties": {
-                            "pdq_hash": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+                            "pdq_hash": {
+                                "type": "string",
+                                "pattern": "^[0-9a-fA-F]{64}$",
+                                "examples": [PDQ_EXAMPLE],
+                            },
                             "note": {"type": ["string", "null"], "maxLength": MAX_NOTE_LENGTH},
                         },
                         "required": ["pdq_hash"],
