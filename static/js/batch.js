@@ -7,7 +7,8 @@
 // - a job still `uploading` is continued from `/batch?job=<id>`: the files picked again are hashed
 //   (SHA-256, in a worker) and the job says which it holds; only the missing ones are sent;
 // - only files that need attention (uploading, retrying, refused, failed, stored after retries) have
-//   a row; the rest are counted, so the page stays light with thousands of files.
+//   a row; the rest are counted, so the page stays light with thousands of files;
+// - a button shows only while pressing it means something, and a press checks that again.
 (() => {
   "use strict";
 
@@ -34,6 +35,7 @@
   const pauseButton = document.getElementById("batch-pause");
   const retryButton = document.getElementById("batch-retry-failed");
   const submitButton = document.getElementById("batch-submit");
+  const newBatchLink = document.getElementById("batch-new");
   const parallelText = document.getElementById("batch-parallel");
   const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
 
@@ -66,13 +68,27 @@
       }
       progress.max = total || 1;
       progress.value = counts.stored + counts.present + counts.refused + counts.failed;
+      const offer = offered();
       parallelText.textContent = `${parallel} at a time`;
-      pauseButton.hidden = submitted || !unfinished();
-      retryButton.hidden = !failed.size || unfinished();
-      // Offered when files gave up (submit without them) or when submitting failed (try again).
-      submitButton.hidden = submitted || unfinished() || !(failed.size || submitFailed);
+      parallelText.hidden = !offer.pause;
+      pauseButton.hidden = !offer.pause;
+      retryButton.hidden = !offer.retry;
+      submitButton.hidden = !offer.submit;
       submitButton.textContent = failed.size ? "Submit without them" : "Submit again";
     });
+  }
+
+  // What each button can do now: nothing before a job exists or once it is submitted; pausing while
+  // files are on their way; retrying and submitting once none is, and submitting only when files gave
+  // up (submit without them) or submitting failed (try again).
+  function offered() {
+    const open = Boolean(job) && !submitted;
+    const settled = open && !adding && !unfinished();
+    return {
+      pause: open && unfinished(),
+      retry: settled && failed.size > 0,
+      submit: settled && (failed.size > 0 || submitFailed),
+    };
   }
 
   function setState(item, state, detail = "") {
@@ -95,14 +111,16 @@
     }
     if (!item.row) {
       item.row = document.createElement("tr");
-      for (const [name, text] of [["order", item.order], ["name", item.file.name], ["state", ""], ["attempts", ""], ["detail", ""]]) {
+      for (const name of ["order", "name", "state", "attempts", "detail"]) {
         const cell = document.createElement("td");
         cell.className = name;
-        cell.textContent = text;
         item.row.append(cell);
       }
+      item.row.querySelector(".name").textContent = item.file.name;
       rows.append(item.row);
     }
+    // Numbered from 1 for people; a file the job could not check yet has no number until it is enqueued.
+    item.row.querySelector(".order").textContent = item.order === null ? "" : item.order + 1;
     item.row.dataset.state = item.state;
     item.row.dataset.attempts = item.attempts;
     item.row.querySelector(".state").textContent = item.state;
@@ -253,6 +271,7 @@
     const gaveUp = counts.failed ? `, ${counts.failed} not uploaded` : "";
     stateText.textContent = `Submitted: ${counts.stored} stored${before}, ${counts.refused} refused${gaveUp}.`;
     showJobLink();
+    newBatchLink.hidden = false;
     form.hidden = true;
     scheduleRepaint();
   }
@@ -296,6 +315,7 @@
           files: batch.map((item) => ({ sha256: item.sha256, size: item.file.size, filename: item.file.name })),
         });
         nextOrder = Math.max(nextOrder, answer.next_upload_order);
+        stateText.textContent = "Uploading the files the job lacks…";
         answer.files.forEach((checked, index) => {
           if (checked.status === "present") {
             batch[index].order = checked.upload_order;
@@ -321,7 +341,7 @@
     try {
       job = await jsonPost(form.dataset.jobsUrl, { provider: provider.value, callback_url: callback.value || null });
     } catch (error) {
-      stateText.textContent = `The job could not be created: ${error.message}`;
+      stateText.textContent = `The job could not be created: ${error.message} Pick the photos again to retry.`;
       provider.disabled = false;
       callback.disabled = false;
       return false;
@@ -348,14 +368,14 @@
         await new Promise((resolve) => setTimeout(resolve));
       }
     } else {
-      await resume(items);
-      stateText.textContent = "Uploading the files the job lacks…";
+      await resume(items); // says on the page whether the job could tell which files it lacks
     }
     adding -= 1;
     pump();
   }
 
   pauseButton.addEventListener("click", () => {
+    if (!offered().pause) return;
     paused = !paused;
     pauseButton.textContent = paused ? "Resume" : "Pause";
     stateText.textContent = paused ? "Paused: uploads in flight finish, no new one starts." : "Uploading…";
@@ -363,6 +383,7 @@
   });
 
   retryButton.addEventListener("click", () => {
+    if (!offered().retry) return;
     const unchecked = [];
     for (const item of [...failed]) {
       item.attempts = 0;
@@ -377,7 +398,9 @@
     pump();
   });
 
-  submitButton.addEventListener("click", () => submit());
+  submitButton.addEventListener("click", () => {
+    if (offered().submit) submit();
+  });
 
   window.addEventListener("beforeunload", (event) => {
     if (!submitted && unfinished()) event.preventDefault();

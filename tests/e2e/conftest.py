@@ -42,3 +42,12 @@ def page(browser) -> Iterator[Page]:
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def fresh_page(browser) -> Iterator[Page]:
+    """A page in a browser of its own: Chromium remembers an icon it could not load for as long as it
+    runs, and never asks for it again, so only a new browser shows what a first visit meets."""
+    own = browser.browser_type.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+    yield own.new_page()
+    own.close()

@@ -1,12 +1,21 @@
 """A person uploads a batch through the page in a real browser and watches its job finish."""
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Route, expect
 
-from tests.support.browser import log_in
+from tests.support.browser import batch_controls, hidden_but_shown, log_in
 from tests.support.factories import image_bytes
 
 pytestmark = pytest.mark.e2e
+
+FILES_URL = "**/api/bulk-nsfw/jobs/*/files"
+
+
+def photos(count: int) -> list[dict]:
+    return [
+        {"name": f"photo-{n}.jpg", "mimeType": "image/jpeg", "buffer": image_bytes("JPEG", (400, 300))}
+        for n in range(count)
+    ]
 
 
 def test_a_batch_uploads_in_parallel_reports_each_file_and_its_job_page_finishes(
@@ -32,6 +41,7 @@ def test_a_batch_uploads_in_parallel_reports_each_file_and_its_job_page_finishes
     expect(rows).to_have_count(1)
     refused = rows.filter(has_text="broken.jpg")
     expect(refused).to_have_attribute("data-state", "refused")
+    expect(refused.locator(".order")).to_have_text("4")  # the fourth file picked: numbered from 1
     expect(refused.locator(".detail")).to_contain_text("not a JPEG, PNG, WebP, GIF, HEIC or AVIF image")
     expect(page.locator('[data-counter="stored"] dd')).to_have_text("8")
 
@@ -50,3 +60,41 @@ def test_a_batch_uploads_in_parallel_reports_each_file_and_its_job_page_finishes
     expect(page.locator("#jobs tr[data-status]").first).to_have_attribute(
         "data-status", "completed_with_errors"
     )
+
+
+def test_the_page_offers_pause_while_uploading_and_a_new_batch_once_submitted(
+    page, live_server, user, worker
+):
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)  # the upload waits until the test lets it through
+
+    log_in(page, live_server, user.email, user.password)
+    page.route(FILES_URL, hold)
+    page.goto(live_server + "/batch")
+    expect(page.locator("#batch-status")).to_be_hidden()
+    assert hidden_but_shown(page) == []
+
+    page.set_input_files("#batch-input", photos(3))
+
+    expect(page.locator('[data-counter="uploading"] dd')).to_have_text("3")
+    expect(batch_controls(page)).to_have_text(["Pause"])
+    assert hidden_but_shown(page) == []
+    page.click("#batch-pause")
+    expect(batch_controls(page)).to_have_text(["Resume"])
+    page.click("#batch-pause")
+    for route in held:
+        route.continue_()
+
+    expect(page.locator("#batch-state")).to_have_text("Submitted: 3 stored, 0 refused.", timeout=30_000)
+    expect(batch_controls(page)).to_have_text(["New batch"])
+    expect(page.locator("#batch-form")).to_be_hidden()
+    assert hidden_but_shown(page) == []
+
+    page.click("text=New batch")
+
+    page.wait_for_url(live_server + "/batch")
+    expect(page.locator("h1")).to_have_text("Moderate a batch")
+    expect(page.locator("#batch-form")).to_be_visible()
+    expect(page.locator("#batch-status")).to_be_hidden()

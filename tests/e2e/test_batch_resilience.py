@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Route, expect
 from sqlalchemy import select
 
-from tests.support.browser import log_in
+from tests.support.browser import batch_controls, hidden_but_shown, log_in
 from tests.support.factories import image_bytes
 from webapp.extensions import db
 from webapp.models import BulkJobImage, VirtualImage
@@ -208,6 +208,78 @@ def test_a_submit_the_server_fails_is_offered_again(page, live_server, user, wor
     page.set_input_files("#batch-input", photos(3))
 
     expect(page.locator("#batch-state")).to_contain_text("The job could not be submitted", timeout=30_000)
+    expect(batch_controls(page)).to_have_text(["Submit again"])
     page.click("#batch-submit")
 
     expect(page.locator("#batch-state")).to_have_text("Submitted: 3 stored, 0 refused.", timeout=30_000)
+    expect(batch_controls(page)).to_have_text(["New batch"])
+
+
+def fail_once(route: Route, failures: list[bool]) -> None:
+    """Answer 503 while `failures` holds a True, one per request; then let requests through."""
+    if failures and failures.pop():
+        route.fulfill(
+            status=503, headers={"Retry-After": "1"}, content_type="application/json", body=UNAVAILABLE
+        )
+    else:
+        route.continue_()
+
+
+def test_a_job_the_server_would_not_create_leaves_nothing_to_press_until_photos_are_picked_again(
+    page, live_server, user, worker
+):
+    thrown: list[str] = []
+    page.on("pageerror", lambda error: thrown.append(str(error)))
+    failures = [True]
+    log_in(page, live_server, user.email, user.password)
+    page.route("**/api/bulk-nsfw/jobs", lambda route: fail_once(route, failures))
+    page.goto(live_server + "/batch")
+
+    page.set_input_files("#batch-input", photos(2))
+
+    state = page.locator("#batch-state")
+    expect(state).to_have_text(
+        "The job could not be created: A backing service is down. Pick the photos again to retry."
+    )
+    expect(batch_controls(page)).to_have_text([])
+    assert hidden_but_shown(page) == []
+    # Pressed anyway (a script, an old tab): a button that means nothing here does nothing.
+    for button in ("#batch-pause", "#batch-retry-failed", "#batch-submit"):
+        page.dispatch_event(button, "click")
+    page.wait_for_timeout(200)
+    expect(state).to_contain_text("The job could not be created")
+    assert thrown == []
+
+    page.set_input_files("#batch-input", photos(2))
+
+    expect(state).to_have_text("Submitted: 2 stored, 0 refused.", timeout=30_000)
+
+
+@pytest.mark.parametrize(
+    ("pressed", "outcome"),
+    [
+        ("Retry the failed files", "Submitted: 2 stored, 0 refused."),
+        ("Submit without them", "Submitted: 0 stored, 0 refused, 2 not uploaded."),
+    ],
+)
+def test_files_a_continued_job_could_not_check_are_retried_or_left_out(
+    page, live_server, user, worker, pressed, outcome
+):
+    failures = [True]
+    log_in(page, live_server, user.email, user.password)
+    job = page.request.post(f"{live_server}/api/bulk-nsfw/jobs", headers=user.headers, data={})
+    page.route("**/api/bulk-nsfw/jobs/*/check", lambda route: fail_once(route, failures))
+    page.goto(f"{live_server}/batch?job={job.json()['job_id']}")
+
+    page.set_input_files("#batch-input", photos(2))
+
+    expect(page.locator("#batch-state")).to_contain_text("The job could not say which files it has")
+    expect(page.locator('#batch-files tr[data-state="failed"]')).to_have_count(2)
+    expect(batch_controls(page)).to_have_text(["Retry the failed files", "Submit without them"])
+    assert hidden_but_shown(page) == []
+
+    page.click(f"text={pressed}")
+
+    expect(page.locator("#batch-state")).to_have_text(outcome, timeout=30_000)
+    expect(batch_controls(page)).to_have_text(["New batch"])
+    assert hidden_but_shown(page) == []

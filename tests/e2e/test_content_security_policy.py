@@ -1,12 +1,15 @@
-"""Every page, as a person and as an admin, in a real browser: not one Content-Security-Policy violation."""
+"""Every page, as a person and as an admin, in a real browser: not one Content-Security-Policy
+violation, no error in the console (the site's icon missing was one on every page), and nothing
+the page hides shows."""
 
 import uuid
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import log_in
+from tests.support.browser import hidden_but_shown, log_in
 from tests.support.factories import image_bytes, make_user, wait_until_terminal
 from tests.support.reviews import waiting_photo
 
@@ -26,14 +29,24 @@ document.addEventListener("htmx:afterRequest", () => { window.__htmxRequests += 
 """
 
 
+@dataclass
+class Console:
+    """What the browser printed: its reports about the policy, and every other error (a failed load too)."""
+
+    policy: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
 @pytest.fixture
-def console(page: Page) -> list[str]:
-    """What the browser prints about the policy; the page keeps its own reports in window.__cspViolations."""
-    printed: list[str] = []
+def console(page: Page) -> Console:
+    """What the browser prints; the page keeps its own policy reports in window.__cspViolations."""
+    printed = Console()
 
     def keep(message) -> None:
         if "Content Security Policy" in message.text:
-            printed.append(message.text)
+            printed.policy.append(message.text)
+        elif message.type == "error":
+            printed.errors.append(f"{message.text} ({message.location['url']})")
 
     page.add_init_script(WATCH)
     page.on("console", keep)
@@ -41,19 +54,23 @@ def console(page: Page) -> list[str]:
     return printed
 
 
-def assert_no_violation(page: Page, console: list[str], where: str) -> None:
-    """Once the page has loaded and, if anything on it polls, polled once: nothing was refused."""
+def assert_no_violation(page: Page, console: Console, where: str, *, answered_error: bool = False) -> None:
+    """Once the page has loaded and, if anything on it polls, polled once: nothing was refused, nothing
+    hidden shows and, unless the test made the server answer an error, the console printed none."""
     page.wait_for_load_state("load")
     if page.locator('[hx-trigger^="every"]').count():
         page.wait_for_function("() => window.__htmxRequests > 0")
     page.wait_for_timeout(200)  # reports are queued as tasks; let the last ones arrive
     assert page.evaluate("() => window.__cspViolations") == [], where
-    assert console == [], where
+    assert console.policy == [], where
+    assert answered_error or console.errors == [], where
+    console.errors.clear()
+    assert hidden_but_shown(page) == [], where
 
 
-def visit(page: Page, console: list[str], url: str) -> None:
+def visit(page: Page, console: Console, url: str, *, answered_error: bool = False) -> None:
     page.goto(url)
-    assert_no_violation(page, console, url)
+    assert_no_violation(page, console, url, answered_error=answered_error)
 
 
 def policy(headers: dict[str, str]) -> dict[str, list[str]]:
@@ -87,17 +104,13 @@ def test_every_page_a_person_sees_keeps_to_the_policy(page, live_server, user, w
     image_origins = assert_images_shown(page)
     api = page.request.get(f"{live_server}/api/photos/{session_id}")
     script = page.request.get(f"{live_server}/static/js/htmx-actions.js")
-    for path in (
-        "/account",
-        "/docs/api",
-        "/review",
-        "/admin/queues",
-        f"/photos/{uuid.uuid4()}",
-        "/no-such-page",
-    ):
+    for path in ("/account", "/docs/api"):
         visit(page, console, live_server + path)
+    # Admins' pages, someone else's photo, no page at all: the browser logs the error each answers.
+    for path in ("/review", "/admin/queues", f"/photos/{uuid.uuid4()}", "/no-such-page"):
+        visit(page, console, live_server + path, answered_error=True)
 
-    page.goto(f"{live_server}/batch")
+    visit(page, console, f"{live_server}/batch")
     page.set_input_files(
         "#batch-input", [{"name": "one.jpg", "mimeType": "image/jpeg", "buffer": image_bytes()}]
     )
@@ -150,7 +163,7 @@ def test_every_page_an_admin_sees_keeps_to_the_policy(page, live_server, app, us
     history.locator("button", has_text="Reject").click()
     expect(page.locator("#review-history [data-review]")).to_have_count(1)
     expect(page.locator(".moderation .status-line .badge")).to_have_text("rejected")
-    assert_no_violation(page, console, "photo page after a decision")
+    assert_no_violation(page, console, "photo page after a decision", answered_error=True)
 
     # The bank pages: a bank made through the list page's form, then its own page with its forms.
     visit(page, console, f"{live_server}/admin/banks")
@@ -175,9 +188,9 @@ def test_every_page_an_admin_sees_keeps_to_the_policy(page, live_server, app, us
         "/photos",
         "/batch",
         "/account",
-        "/no-such-page",
     ):
         visit(page, console, live_server + path)
+    visit(page, console, live_server + "/no-such-page", answered_error=True)
 
 
 def test_the_first_run_keeps_to_the_policy(page, live_server, console):
@@ -189,14 +202,14 @@ def test_the_first_run_keeps_to_the_policy(page, live_server, console):
     page.fill("input[name=password_again]", "another long password")
     page.click("button[type=submit]")
     expect(page.locator(".error-message")).to_be_visible()
-    assert_no_violation(page, console, "first run refused")
+    assert_no_violation(page, console, "first run refused", answered_error=True)
     page.fill("input[name=password]", "a long password")
     page.fill("input[name=password_again]", "a long password")
     page.click("button[type=submit]")
     page.wait_for_url(live_server + "/upload")
     assert_no_violation(page, console, "after the first run")
     visit(page, console, live_server + "/admin/users")
-    visit(page, console, live_server + "/setup")
+    visit(page, console, live_server + "/setup", answered_error=True)
 
 
 def test_the_watch_sees_a_violation(page, live_server, console):
@@ -206,4 +219,38 @@ def test_the_watch_sees_a_violation(page, live_server, console):
     with pytest.raises(AssertionError):
         assert_no_violation(page, console, "login with an inline script")
     assert page.evaluate("() => window.__cspViolations")
-    assert console
+    assert console.policy
+
+
+def test_the_watch_sees_a_console_error_and_a_hidden_element_shown(page, live_server, console):
+    page.goto(live_server + "/login")
+    page.evaluate("console.error('something broke')")
+    with pytest.raises(AssertionError):
+        assert_no_violation(page, console, "login with an error")
+
+    console.errors.clear()
+    page.evaluate(
+        """() => {
+          const shown = Object.assign(document.createElement("p"), {hidden: true, textContent: "secret"});
+          shown.style.setProperty("display", "block", "important");
+          document.body.append(shown);
+        }"""
+    )
+    with pytest.raises(AssertionError):
+        assert_no_violation(page, console, "login with a hidden element shown")
+
+
+def test_a_browser_new_to_the_site_gets_its_icon_and_logs_no_error(fresh_page, live_server, user):
+    errors: list[str] = []
+    fresh_page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+
+    log_in(fresh_page, live_server, user.email, user.password)
+    for path in ("/login", "/photos", "/batch", "/jobs"):
+        fresh_page.goto(live_server + path)
+        fresh_page.wait_for_timeout(500)  # the browser asks for the icon once the page has loaded
+
+    assert errors == []
+    assert fresh_page.locator("link[rel=icon]").get_attribute("href") == "/favicon.ico"
+    icon = fresh_page.request.get(live_server + "/favicon.ico")
+    assert icon.ok and icon.headers["content-type"].startswith("image/")
+    assert "max-age=604800" in icon.headers["cache-control"]

@@ -1,6 +1,6 @@
-"""Pages for people: upload, my photos, and a gallery page per photo."""
+"""Pages for people: upload, my photos, a gallery page per photo, and the icon every page shows."""
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user, login_required
 
 from webapp.errors import AppError, MissingFile
@@ -13,11 +13,19 @@ from webapp.views.params import int_arg, photo_filter
 
 blueprint = Blueprint("pages", __name__)
 
+FAVICON_MAX_AGE = 7 * 24 * 3600
+
 
 @blueprint.get("/")
 def index():
     """Start at the upload page."""
     return redirect(url_for("pages.upload"))
+
+
+@blueprint.get("/favicon.ico")
+def favicon():
+    """The site's icon: browsers ask for it on their own, before any login; they may keep it a week."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", max_age=FAVICON_MAX_AGE)
 
 
 @blueprint.get("/upload")
