@@ -15,6 +15,8 @@ from webapp.extensions import db
 from webapp.models import BulkJob, BulkJobImage, JobStatus, ModerationStatus, VirtualImage
 from webapp.services import job_counters, processing, reconciler
 
+JOB_URL = "http://localhost/api/bulk-nsfw/jobs/"
+
 
 def files_form(*files: tuple[bytes, str], orders: list[int] | None = None, **fields) -> dict:
     form = {"files": [(io.BytesIO(data), name) for data, name in files], **fields}
@@ -83,7 +85,7 @@ def test_a_job_built_over_several_requests_keeps_the_browsers_order_and_pages_it
     submitted = client.post(f"/api/bulk-nsfw/jobs/{job_id}/submit", headers=user.headers)
 
     assert submitted.status_code == 202
-    assert submitted.get_json() == {"job_id": job_id, "status": "queued", "total": 4}
+    assert submitted.get_json() == {"job_id": job_id, "url": JOB_URL + job_id, "status": "queued", "total": 4}
     assert wait_for_job(client, user.headers, job_id)["status"] == "completed"
     page = job_status(client, user.headers, job_id, page=2, per_page=2)
     assert [(image["upload_order"], image["filename"]) for image in page["images"]] == [
@@ -102,7 +104,7 @@ def test_a_batch_is_processed_while_it_uploads_and_ends_at_its_submit(client, us
     assert (done["status"], done["total"], done["pending"], done["approved"]) == ("uploading", 2, 0, 2)
     submitted = client.post(f"/api/bulk-nsfw/jobs/{job_id}/submit", headers=user.headers)
 
-    assert submitted.get_json() == {"job_id": job_id, "status": "queued", "total": 2}
+    assert submitted.get_json() == {"job_id": job_id, "url": JOB_URL + job_id, "status": "queued", "total": 2}
     assert job_status(client, user.headers, job_id)["status"] == "completed"  # nothing left to wait for
 
 

@@ -87,3 +87,52 @@ def test_users_from_before_0008_each_get_a_signing_secret_of_their_own(service_e
 
     assert len(secrets) == len(set(secrets)) == 2
     assert all(secret.startswith("whsec_") and len(secret) == 50 for secret in secrets)
+
+
+def _token_names_after_0010(database_url: str) -> list[str]:
+    """A user with a token made at 0009, then the upgrade to 0010: the names the tokens then have."""
+    fresh = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    users = sa.table(
+        "users",
+        sa.column("id", sa.Uuid()),
+        sa.column("email", sa.String()),
+        sa.column("is_admin", sa.Boolean()),
+        sa.column("signing_secret", sa.String()),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+    )
+    tokens = sa.table(
+        "api_tokens",
+        sa.column("id", sa.Uuid()),
+        sa.column("user_id", sa.Uuid()),
+        sa.column("token_hash", sa.String()),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+        sa.column("name", sa.String()),
+    )
+    with fresh.app_context():
+        upgrade(revision="0009_review_messages")
+        with db.engine.begin() as connection:
+            user_id = uuid.uuid4()
+            made = {"created_at": sa.func.now()}
+            user = {"id": user_id, "email": "one@example.com", "is_admin": False, "signing_secret": "whsec_x"}
+            connection.execute(users.insert().values(user | made))
+            token = {"id": uuid.uuid4(), "user_id": user_id, "token_hash": "0" * 64}
+            connection.execute(tokens.insert().values(token | made))
+        upgrade(revision="0010_token_names")
+        with db.engine.connect() as connection:
+            names = list(connection.scalars(sa.select(tokens.c.name)))
+        db.engine.dispose()
+    return names
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_tokens_from_before_0010_are_named_as_such(service_env, tmp_path, backend):
+    if backend == "sqlite":
+        names = _token_names_after_0010(f"sqlite:///{tmp_path / 'photogate.db'}")
+    else:
+        with (
+            services.postgres_server() as server,
+            services.database(server, f"photogate_migrate_{uuid.uuid4().hex[:8]}") as url,
+        ):
+            names = _token_names_after_0010(url.replace("postgresql://", "postgresql+psycopg2://"))
+
+    assert names == ["token made before names"]

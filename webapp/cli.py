@@ -10,27 +10,35 @@ from webapp.errors import AppError
 from webapp.services import users as user_service
 
 users = AppGroup("users", help="Create users, API tokens and passwords; list and revoke access.")
+TOKEN_NAME = click.option(
+    "--name",
+    default=user_service.COMMAND_LINE_TOKEN_NAME,
+    show_default=True,
+    help="What the token is called on the user's account page.",
+)
 
 
 @users.command("create")
 @click.argument("email")
 @click.option("--admin", is_flag=True, help="May see and review everything.")
 @click.option("--password", help="Lets the user log in to the pages; without it, API only.")
-def create_user(email: str, admin: bool, password: str | None) -> None:
+@TOKEN_NAME
+def create_user(email: str, admin: bool, password: str | None, name: str) -> None:
     """Create a user; the last line printed is a new API token."""
     try:
         user = user_service.create_user(email, password=password, is_admin=admin)
     except AppError as error:
         raise click.ClickException(error.message) from error
     click.echo(f"Created {'admin' if user.is_admin else 'user'} {user.email}.")
-    click.echo(user_service.issue_token(user))
+    click.echo(_issue_token(user, name))
 
 
 @users.command("token")
 @click.argument("email")
-def new_token(email: str) -> None:
+@TOKEN_NAME
+def new_token(email: str, name: str) -> None:
     """Print a new API token for an existing user (last line)."""
-    click.echo(user_service.issue_token(_existing_user(email)))
+    click.echo(_issue_token(_existing_user(email), name))
 
 
 @users.command("tokens")
@@ -40,9 +48,8 @@ def list_tokens(email: str) -> None:
     tokens = user_service.list_tokens(_existing_user(email))
     for token in tokens:
         last_used = token.last_used_at.isoformat(timespec="seconds") if token.last_used_at else "never"
-        click.echo(
-            f"{token.id}  created {token.created_at.isoformat(timespec='seconds')}  last used {last_used}"
-        )
+        created = token.created_at.isoformat(timespec="seconds")
+        click.echo(f"{token.id}  {token.name!r}  created {created}  last used {last_used}")
     click.echo(f"{len(tokens)} token(s)")
 
 
@@ -70,6 +77,13 @@ def set_password(email: str, password: str) -> None:
     except AppError as error:
         raise click.ClickException(error.message) from error
     click.echo("Password set; every browser session of the user ended.")
+
+
+def _issue_token(user, name: str) -> str:
+    try:
+        return user_service.issue_token(user, name)
+    except AppError as error:
+        raise click.ClickException(error.message) from error
 
 
 def _existing_user(email: str):

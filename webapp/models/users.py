@@ -13,6 +13,7 @@ from webapp.signing import new_secret
 
 EMAIL_LENGTH = 320
 SECRET_LENGTH = 128
+TOKEN_NAME_LENGTH = 100
 
 
 class User(UserMixin, db.Model):
@@ -43,10 +44,13 @@ class User(UserMixin, db.Model):
 
 
 class ApiToken(db.Model):
+    """A secret that stands for its user in API requests; its owner names it to tell it apart."""
+
     __tablename__ = "api_tokens"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(TOKEN_NAME_LENGTH))
     # SHA-256 of the token: tokens are 256-bit random strings, so a fast hash is enough.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -11,9 +11,10 @@ from sqlalchemy.orm import selectinload
 
 from webapp.errors import NotFound, parse_id
 from webapp.extensions import db
-from webapp.models import PhotoSession, S3Image, User, VirtualImage
+from webapp.models import ImageKind, PhotoSession, S3Image, User, VirtualImage
 from webapp.services.photo_filters import NO_FILTER, FilterCounts, PhotoFilter, count
 from webapp.storage import Storage, get_storage
+from webapp.storage.disposition import content_disposition
 
 
 @dataclass(frozen=True)
@@ -97,12 +98,21 @@ def image_url(image: S3Image, base_url: str) -> str:
     """
     expires = current_app.config["IMAGE_URL_EXPIRES"]
     window = int(time.time() // max(expires // 2, 1))
-    return _signed_url(get_storage(), image.key, expires, window, base_url)
+    return _signed_url(get_storage(), image.key, expires, window, base_url, _disposition(image))
+
+
+def _disposition(image: S3Image) -> str | None:
+    """The original downloads under the name it was uploaded with; the files made from it are ours."""
+    if image.kind != ImageKind.ORIGINAL or image.session.virtual_image is None:
+        return None
+    return content_disposition(image.session.virtual_image.original_filename)
 
 
 @functools.lru_cache(maxsize=16384)
-def _signed_url(storage: Storage, key: str, expires: int, window: int, base_url: str) -> str:
-    return storage.url(key, expires, base_url)
+def _signed_url(
+    storage: Storage, key: str, expires: int, window: int, base_url: str, disposition: str | None
+) -> str:
+    return storage.url(key, expires, base_url, disposition)
 
 
 def iso(moment) -> str | None:

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,12 +15,16 @@ from webapp.errors import AppError, NotFound, parse_id
 from webapp.extensions import db
 from webapp.models import ApiToken, User
 from webapp.models.types import utcnow
-from webapp.models.users import EMAIL_LENGTH
+from webapp.models.users import EMAIL_LENGTH, TOKEN_NAME_LENGTH
 
 TOKEN_PREFIX = "pgt_"
 MIN_PASSWORD_LENGTH = 10
 # A token's last use is written at most this often: one write a minute, not one per request.
 LAST_USE_RESOLUTION = timedelta(minutes=1)
+# Tokens made by `users create` and `users token` without --name.
+COMMAND_LINE_TOKEN_NAME = "made on the command line"
+# Enough for every script and machine of one person; a bound on what one account can pile up.
+MAX_TOKENS_PER_USER = 100
 
 
 class UserExists(AppError):
@@ -37,6 +42,18 @@ class WeakPassword(AppError):
     code = "weak_password"
     status = 422
     message = f"A password needs at least {MIN_PASSWORD_LENGTH} characters."
+
+
+class TokenNameInvalid(AppError):
+    code = "invalid_field"
+    status = 422
+    message = f"A token needs a name of 1 to {TOKEN_NAME_LENGTH} characters, on one line."
+
+
+class TooManyTokens(AppError):
+    code = "too_many_tokens"
+    status = 409
+    message = f"An account holds at most {MAX_TOKENS_PER_USER} API tokens: delete one you no longer use."
 
 
 def normalise_email(email: str) -> str:
@@ -89,12 +106,32 @@ def user_summaries() -> list[UserSummary]:
     return [UserSummary(user, tokens, last_use) for user, tokens, last_use in rows]
 
 
-def issue_token(user: User) -> str:
-    """A new API token for `user`; only its hash is kept, so this is the one time it is seen."""
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user=user, token_hash=_hash(token)))
+@dataclass(frozen=True)
+class NewToken:
+    """A token just made: its row, and its secret, which is seen this once (only its hash is kept)."""
+
+    record: ApiToken
+    secret: str
+
+
+def create_token(user: User, name: str) -> NewToken:
+    """A new API token for `user`, called `name` (surrounding spaces dropped)."""
+    name = name.strip()
+    if not name or len(name) > TOKEN_NAME_LENGTH or any(unicodedata.category(char) == "Cc" for char in name):
+        raise TokenNameInvalid()
+    held = db.session.scalar(select(func.count()).select_from(ApiToken).where(ApiToken.user_id == user.id))
+    if held >= MAX_TOKENS_PER_USER:
+        raise TooManyTokens()
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    record = ApiToken(user=user, name=name, token_hash=_hash(secret))
+    db.session.add(record)
     db.session.commit()
-    return token
+    return NewToken(record, secret)
+
+
+def issue_token(user: User, name: str = COMMAND_LINE_TOKEN_NAME) -> str:
+    """A new API token for `user`: its secret, the one time it is seen."""
+    return create_token(user, name).secret
 
 
 def user_for_token(token: str) -> User | None:
@@ -126,6 +163,15 @@ def list_tokens(user: User) -> list[ApiToken]:
     return list(
         db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at))
     )
+
+
+def revoke_token(user: User, token_id: object) -> None:
+    """Delete one of the user's API tokens; NotFound for an unknown id or another user's token."""
+    query = delete(ApiToken).where(ApiToken.id == parse_id(token_id), ApiToken.user_id == user.id)
+    deleted = db.session.execute(query).rowcount
+    db.session.commit()
+    if not deleted:
+        raise NotFound()
 
 
 def revoke_tokens(user: User) -> int:

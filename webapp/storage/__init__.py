@@ -32,10 +32,12 @@ class NotServedHere(Exception):
 
 @dataclass(frozen=True)
 class LinkedFile:
-    """What a link this app serves loads: the object's file, and the seconds the link has left."""
+    """What a link this app serves loads: the object's file, the seconds the link has left, and the
+    Content-Disposition the link was made with, if any."""
 
     path: Path
     lifetime: int
+    disposition: str | None = None
 
 
 class Storage(Protocol):
@@ -53,10 +55,11 @@ class Storage(Protocol):
     def delete_keys(self, keys: list[str]) -> None:
         """Delete these objects (missing ones are fine)."""
 
-    def url(self, key: str, expires: int, base_url: str = "") -> str:
+    def url(self, key: str, expires: int, base_url: str = "", disposition: str | None = None) -> str:
         """A URL the browser can load the object from, valid for `expires` seconds.
 
         Links this app serves itself start with `base_url`, the app's own address (no trailing slash).
+        The object is answered with `disposition` as its Content-Disposition, when given.
         """
 
     def linked_file(self, key: str, token: str) -> LinkedFile:

@@ -60,13 +60,14 @@ class LocalStorage:
         for key in keys:
             self.path(key).unlink(missing_ok=True)
 
-    def url(self, key: str, expires: int, base_url: str = "") -> str:
-        token = self.signer.dumps([key, int(time.time()) + expires])
-        return f"{base_url}{self.link_path}/{quote(key)}?token={token}"
+    def url(self, key: str, expires: int, base_url: str = "", disposition: str | None = None) -> str:
+        # Signed with the key, as S3 signs its response-content-disposition: no one can rename a download.
+        signed = [key, int(time.time()) + expires] + ([disposition] if disposition else [])
+        return f"{base_url}{self.link_path}/{quote(key)}?token={self.signer.dumps(signed)}"
 
     def linked_file(self, key: str, token: str) -> LinkedFile:
         try:
-            signed_key, expires_at = self.signer.loads(token)
+            signed_key, expires_at, *disposition = self.signer.loads(token)
             lifetime = int(expires_at - time.time())
         except (BadSignature, ValueError, TypeError) as exc:
             raise LinkNotValid(key) from exc
@@ -75,7 +76,7 @@ class LocalStorage:
         path = self.path(key)
         if not path.is_file():
             raise ObjectMissing(key)
-        return LinkedFile(path, lifetime)
+        return LinkedFile(path, lifetime, disposition[0] if disposition else None)
 
     def ping(self) -> None:
         if not os.access(self.root, os.W_OK):

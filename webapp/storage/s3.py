@@ -58,10 +58,12 @@ class S3Storage:
                 batch = [{"Key": key} for key in keys[start : start + DELETE_BATCH]]
                 self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
 
-    def url(self, key: str, expires: int, base_url: str = "") -> str:
+    def url(self, key: str, expires: int, base_url: str = "", disposition: str | None = None) -> str:
         # Presigned links go to S3, so this app's address has no part in them.
         # The browser may keep the response no longer than the link lives, and only for itself.
         params = {"Bucket": self.bucket, "Key": key, "ResponseCacheControl": f"private, max-age={expires}"}
+        if disposition:
+            params["ResponseContentDisposition"] = disposition
         return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
 
     def linked_file(self, key: str, token: str) -> LinkedFile:

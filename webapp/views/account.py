@@ -1,11 +1,13 @@
 """The account page and API: a default callback URL for job notifications, the user's own secret
-that signs them (and its rotation), and the password."""
+that signs them (and its rotation), the user's API tokens, and the password."""
 
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user
 
 from webapp.auth import api_login_required
 from webapp.errors import AppError
+from webapp.models import ApiToken
+from webapp.models.users import TOKEN_NAME_LENGTH
 from webapp.services import accounts, notifications, signing_secrets, users
 from webapp.services.photos import iso
 from webapp.views.params import MAX_URL_LENGTH, form_string, json_object, string_field
@@ -48,10 +50,23 @@ def rotate_signing_secret():
     return redirect(url_for("account.account"))
 
 
+@blueprint.post("/account/tokens")
+@login_required
+def make_token():
+    """A new API token with the form's name; this answer is the one time its secret is shown."""
+    try:
+        made = users.create_token(current_user, request.form.get("name", ""))
+    except AppError as error:
+        return _account_page(token_error=error.message), error.status
+    return _account_page(new_token=made), 201
+
+
 def _account_page(**context) -> Response:
     page = render_template(
         "pages/account.html",
         signing=signing_secrets.of(current_user),
+        tokens=users.list_tokens(current_user),
+        token_name_length=TOKEN_NAME_LENGTH,
         # The server's own receiver and its secret are the operator's business: admins only.
         operator_receiver=notifications.operator_receiver() if current_user.is_admin else None,
         min_password_length=users.MIN_PASSWORD_LENGTH,
@@ -81,6 +96,40 @@ def signing_secret():
 def rotate_signing_secret_api():
     """A new signing secret; the previous one signs too for the grace period."""
     return _secret_answer(signing_secrets.rotate(current_user))
+
+
+@blueprint.get("/api/tokens")
+@api_login_required
+def token_list():
+    """Your API tokens, oldest first: name, when made, when last used (never their secrets)."""
+    return jsonify(tokens=[_describe_token(token) for token in users.list_tokens(current_user)])
+
+
+@blueprint.post("/api/tokens")
+@api_login_required
+def create_token():
+    """JSON `{"name": "…"}`: a new API token; this answer is the one time its secret is shown."""
+    made = users.create_token(current_user, string_field(json_object(), "name", TOKEN_NAME_LENGTH) or "")
+    answer = jsonify(_describe_token(made.record) | {"token": made.secret})
+    answer.status_code = 201
+    return _secret_bearing(answer)
+
+
+@blueprint.delete("/api/tokens/<token_id>")
+@api_login_required
+def delete_token(token_id: str):
+    """Delete one of your API tokens, the one this request carries too; another's is 404."""
+    users.revoke_token(current_user, token_id)
+    return "", 204
+
+
+def _describe_token(token: ApiToken) -> dict:
+    return {
+        "id": str(token.id),
+        "name": token.name,
+        "created_at": iso(token.created_at),
+        "last_used_at": iso(token.last_used_at),
+    }
 
 
 def _secret_answer(signing: signing_secrets.SigningSecret) -> Response:

@@ -12,6 +12,7 @@ from webapp.rate_limits import count_uploaded_files, limit_uploads
 from webapp.services import bulk_jobs, deletion, uploads
 from webapp.services.uploads import MAX_FILENAME_LENGTH, display_filename
 from webapp.views.describe import describe_batch_result, describe_job_status
+from webapp.views.links import job_url
 from webapp.views.params import (
     MAX_NAME_LENGTH,
     MAX_PER_PAGE,
@@ -49,7 +50,7 @@ def upload_batch():
         bulk_jobs.discard_empty_job(job)  # the client is told 503: nothing of this request stays
         raise
     job = bulk_jobs.submit_job(job)
-    body = {"job_id": str(job.id), "status": job.status.value, "total": job.total}
+    body = {"job_id": str(job.id), "url": job_url(job), "status": job.status.value, "total": job.total}
     return jsonify(body | describe_batch_result(result)), 202
 
 
@@ -67,9 +68,22 @@ def create_job():
     body = json_object()
     provider = choose_provider(string_field(body, "provider", MAX_NAME_LENGTH))
     job = bulk_jobs.create_job(current_user, provider, string_field(body, "callback_url", MAX_URL_LENGTH))
-    return jsonify(
-        job_id=str(job.id), status=job.status.value, provider=job.provider, callback_url=job.callback_url
-    ), 201
+    url = job_url(job)
+    answer = jsonify(
+        job_id=str(job.id),
+        url=url,
+        status=job.status.value,
+        provider=job.provider,
+        callback_url=job.callback_url,
+    )
+    return answer, 201, {"Location": url}
+
+
+@blueprint.get("/jobs/<job_id>")
+@api_login_required
+def get_job(job_id: str):
+    """A job: its state and counters (its images are at /<job_id>/status)."""
+    return jsonify(describe_job_status(bulk_jobs.find_job(current_user, job_id), None))
 
 
 @blueprint.post("/jobs/<job_id>/files")
@@ -110,7 +124,7 @@ def check_files(job_id: str):
 def submit_job(job_id: str):
     """Close the job to new files and queue its photos."""
     job = bulk_jobs.submit_job(bulk_jobs.find_job(current_user, job_id))
-    return jsonify(job_id=str(job.id), status=job.status.value, total=job.total), 202
+    return jsonify(job_id=str(job.id), url=job_url(job), status=job.status.value, total=job.total), 202
 
 
 @blueprint.get("/<job_id>/status")

@@ -8,7 +8,7 @@ from webapp.services.hash_matching import HASH_MATCH
 from webapp.services.moderation_details import labels_for, may_see_moderation_details
 from webapp.services.photos import iso
 from webapp.services.uploads import BatchResult
-from webapp.views.links import image_url
+from webapp.views.links import image_url, job_url
 
 COUNTERS = ("total", "pending", "approved", "flagged", "rejected", "failed", "refused", "processed")
 
@@ -39,6 +39,7 @@ def describe_job_status(job: BulkJob, page: JobPage | None) -> dict:
     """A job's counters and, when given, one page of its images."""
     body = {
         "job_id": str(job.id),
+        "url": job_url(job),
         "status": job.status.value,
         "provider": job.provider,
         **{name: getattr(job, name) for name in COUNTERS},

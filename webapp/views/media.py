@@ -30,4 +30,6 @@ def serve(key: str):
     # A private photo: browsers may keep it, shared caches may not, and never past the link's life.
     response.cache_control.public = False
     response.cache_control.private = True
+    if linked.disposition:
+        response.headers["Content-Disposition"] = linked.disposition
     return response

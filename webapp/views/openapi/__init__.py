@@ -6,6 +6,8 @@ against it, so the document cannot drift from what the server does.
 
 from functools import cache
 
+from webapp.models.users import TOKEN_NAME_LENGTH
+from webapp.services.users import MAX_TOKENS_PER_USER
 from webapp.views.openapi.operations import bank_paths, job_paths, photo_paths
 from webapp.views.openapi.shapes import (
     CALLBACK_URL,
@@ -81,6 +83,63 @@ def _other_paths() -> dict:
                 ),
                 "responses": {"200": SIGNING_SECRET, **errors()},
             }
+        },
+        "/api/tokens": {
+            "get": {
+                "summary": "Your API tokens, oldest first (never their secrets)",
+                "responses": {
+                    "200": json_answer(
+                        obj({"tokens": {"type": "array", "items": ref("ApiToken")}}), "Your tokens."
+                    ),
+                    **errors(),
+                },
+            },
+            "post": {
+                "summary": "Make an API token; the answer is the one time its secret is shown",
+                "description": f"At most {MAX_TOKENS_PER_USER} tokens an account (409 `too_many_tokens`).",
+                "requestBody": json_body(
+                    obj(
+                        {
+                            "name": {
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": TOKEN_NAME_LENGTH,
+                                "examples": ["nightly import"],
+                            }
+                        }
+                    )
+                ),
+                "responses": {
+                    "201": json_answer(
+                        {
+                            "allOf": [
+                                ref("ApiToken"),
+                                obj(
+                                    {
+                                        "token": {
+                                            "type": "string",
+                                            "pattern": "^pgt_",
+                                            "description": "The secret.",
+                                        }
+                                    }
+                                ),
+                            ]
+                        },
+                        "Made; sent with `Cache-Control: no-store`.",
+                    ),
+                    **errors(400, 409, 422),
+                },
+            },
+        },
+        "/api/tokens/{token_id}": {
+            "parameters": [path_id("token_id")],
+            "delete": {
+                "summary": "Delete one of your API tokens (the one the request carries too)",
+                "responses": {
+                    "204": {"description": "Deleted: the token is refused from now on."},
+                    **errors(404),
+                },
+            },
         },
         "/api/virtual-images/{virtual_image_id}/review": {
             "parameters": [path_id("virtual_image_id")],
@@ -176,7 +235,7 @@ def document() -> dict:
                 "bearer": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "An API token (`users token`).",
+                    "description": "An API token, made on /account or by POST /api/tokens.",
                 },
                 "session": {
                     "type": "apiKey",

@@ -7,6 +7,7 @@ from webapp.services.banks import NAME_LENGTH
 from webapp.services.hash_lists import MAX_REPORTED
 from webapp.views.openapi.shapes import (
     CALLBACK_URL,
+    JOB_URL,
     NULLABLE_STRING,
     PROVIDER,
     QUEUED_JOB,
@@ -157,12 +158,13 @@ def job_paths() -> dict:
                         obj(
                             {
                                 "job_id": UUID,
+                                "url": JOB_URL,
                                 "status": {"const": "uploading"},
                                 "provider": {"type": "string"},
                                 "callback_url": NULLABLE_STRING,
                             }
                         ),
-                        "The job, open for files.",
+                        "The job, open for files; `Location` is its `url`.",
                     ),
                     **errors(400, 422),
                 },
@@ -170,6 +172,12 @@ def job_paths() -> dict:
         },
         "/api/bulk-nsfw/jobs/{job_id}": {
             "parameters": [path_id("job_id")],
+            "get": {
+                "summary": "A job: its state and counters",
+                "description": "Every answer about a job carries this address as its `url`; the job's "
+                "images, a page at a time, are at `/api/bulk-nsfw/{job_id}/status`.",
+                "responses": {"200": json_answer(ref("Job"), "The job."), **errors(404)},
+            },
             "delete": {
                 "summary": "Delete a job with every photo of it",
                 "responses": {"204": {"description": "Deleted."}, **errors(404, 503)},

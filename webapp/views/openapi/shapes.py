@@ -100,7 +100,12 @@ PROVIDER = {
     "description": "Moderation provider (default: the server's).",
 }
 CALLBACK_URL = {"type": "string", "format": "uri", "maxLength": MAX_URL_LENGTH}
-QUEUED_JOB = obj({"job_id": UUID, "status": {"type": "string"}, "total": {"type": "integer"}})
+JOB_URL = {
+    "type": "string",
+    "format": "uri",
+    "description": "Where the job is answered: `GET /api/bulk-nsfw/jobs/{job_id}`.",
+}
+QUEUED_JOB = obj({"job_id": UUID, "url": JOB_URL, "status": {"type": "string"}, "total": {"type": "integer"}})
 
 SCHEMAS = {
     "Error": obj(
@@ -232,6 +237,7 @@ SCHEMAS = {
     "Job": obj(
         {
             "job_id": UUID,
+            "url": JOB_URL,
             "status": {"type": "string", "enum": [status.value for status in JobStatus]},
             "provider": {"type": "string"},
             **{name: {"type": "integer", "minimum": 0} for name in COUNTERS},
@@ -241,6 +247,14 @@ SCHEMAS = {
             "created_at": TIME,
             "submitted_at": TIME,
             "completed_at": TIME,
+        }
+    ),
+    "ApiToken": obj(
+        {
+            "id": UUID,
+            "name": {"type": "string"},
+            "created_at": TIME,
+            "last_used_at": {**TIME, "description": "Null: never used (noted at most once a minute)."},
         }
     ),
     "Bank": obj(
