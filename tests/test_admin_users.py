@@ -1,14 +1,18 @@
-"""The admin users page: who may see it, the list, new users, new passwords and revoking access."""
+"""The admin users page: who may see it, the list, new users, new passwords, revoking access, disabling,
+roles and deleting, each asked first, and never on one's own account."""
 
 import re
 import uuid
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from tests.support.factories import image_bytes, make_user, upload
 from tests.support.pages import login, signed_in
+from tests.support.verdicts import job_with
 from webapp.extensions import db
-from webapp.models import User
+from webapp.models import BulkJob, PhotoSession, User
+from webapp.services import user_access
 from webapp.services.users import authenticate
 
 NEW_PASSWORD = "a brand new password"
@@ -44,13 +48,19 @@ def test_the_users_page_is_for_admins_only(app, client, user, other_user):
         "/admin/users",
         f"/admin/users/{other_user.id}/password",
         f"/admin/users/{other_user.id}/revoke",
+        f"/admin/users/{other_user.id}/disable",
+        f"/admin/users/{other_user.id}/enable",
+        f"/admin/users/{other_user.id}/delete",
+        f"/admin/users/{other_user.id}/make-admin",
     ):
         form = {"email": "x@example.com", "password": NEW_PASSWORD, "csrf_token": token}
         assert client.post(path, data=form).status_code == 403, path
     assert "Users</a>" not in client.get("/upload").get_data(as_text=True)
+    assert client.get(f"/admin/users/{other_user.id}/delete").status_code == 403
     with app.app_context():
         assert authenticate(other_user.email, other_user.password)
         assert db.session.scalar(select(User).where(User.email == "x@example.com")) is None
+        assert not db.session.get(User, user.id).is_admin and db.session.get(User, other_user.id).is_active
 
 
 def test_an_admin_sees_every_user_with_their_tokens(admin_browser, admin, user):
@@ -152,3 +162,115 @@ def test_an_unknown_user_is_not_found(admin_browser, user_id):
     for action in ("password", "revoke"):
         response = _form(admin_browser, f"/admin/users/{user_id}/{action}", {"password": NEW_PASSWORD})
         assert response.status_code == 404
+
+
+def _confirm_page(browser, path: str) -> str:
+    response = browser.get(path)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert f'<form method="post" action="{path}"' in page  # the page's button does what it asks about
+    return " ".join(page.split())
+
+
+def test_a_disabled_user_is_locked_out_at_once_and_an_enabled_one_gets_their_tokens_back(
+    app, admin_browser, user
+):
+    elsewhere = _logged_in(app, user)
+    page = _confirm_page(admin_browser, f"/admin/users/{user.id}/disable")
+    assert "their 1 API token(s) are refused" in page
+
+    response = _form(admin_browser, f"/admin/users/{user.id}/disable", {})
+
+    assert response.status_code == 303
+    listing = admin_browser.get("/admin/users").get_data(as_text=True)
+    assert f"Disabled {user.email}" in listing and "disabled</span>" in _row(listing, user.email)
+    assert "/login" in elsewhere.get("/photos").headers["Location"]
+    assert app.test_client().get("/api/photos", headers=user.headers).status_code == 401
+    refused = login(app.test_client(), user.email, user.password)
+    assert refused.status_code == 200 and "This account is disabled: ask an admin." in refused.get_data(
+        as_text=True
+    )
+    assert "This account is disabled" not in login(
+        app.test_client(), user.email, "not the password"
+    ).get_data(as_text=True)
+
+    assert _form(admin_browser, f"/admin/users/{user.id}/enable", {}).status_code == 303
+
+    assert app.test_client().get("/api/photos", headers=user.headers).status_code == 200
+    assert "/login" in elsewhere.get("/photos").headers["Location"]  # old sessions stay ended
+    assert login(app.test_client(), user.email, user.password).headers["Location"] == "/upload"
+
+
+def test_an_admin_makes_a_user_an_admin_and_back(app, admin_browser, user):
+    theirs = _logged_in(app, user)
+    _confirm_page(admin_browser, f"/admin/users/{user.id}/make-admin")
+
+    assert _form(admin_browser, f"/admin/users/{user.id}/make-admin", {}).status_code == 303
+
+    listing = admin_browser.get("/admin/users").get_data(as_text=True)
+    assert f"{user.email} is now an admin." in listing
+    assert "Make ordinary user" in _row(listing, user.email)
+    assert theirs.get("/admin/users").status_code == 200
+
+    assert _form(admin_browser, f"/admin/users/{user.id}/make-user", {}).status_code == 303
+
+    assert f"{user.email} is no longer an admin." in admin_browser.get("/admin/users").get_data(as_text=True)
+    assert theirs.get("/admin/users").status_code == 403
+
+
+def test_deleting_a_user_deletes_their_photos_jobs_and_objects_after_asking(
+    app, admin_browser, user, other_user, parked, bucket_keys
+):
+    single = upload(admin_browser, user.headers, image_bytes(), "holiday.jpg").get_json()["session_id"]
+    job_id = job_with(app, user, [("a.jpg", "approved", "completed"), ("b.jpg", "flagged", "completed")])
+    kept = upload(admin_browser, other_user.headers, image_bytes(), "theirs.jpg").get_json()["session_id"]
+    assert bucket_keys(f"{single}/")
+
+    page = _confirm_page(admin_browser, f"/admin/users/{user.id}/delete")
+    assert "their 3 photo(s), every file of them in storage, their 1 job(s) and their 1 API token(s)" in page
+    assert bucket_keys(f"{single}/")  # asking deleted nothing
+
+    response = _form(admin_browser, f"/admin/users/{user.id}/delete", {})
+
+    assert response.status_code == 303
+    listing = admin_browser.get("/admin/users").get_data(as_text=True)
+    assert f"Deleted {user.email} with their 3 photo(s) and 1 job(s)." in listing
+    assert f'data-user="{user.email}"' not in listing
+    assert [key for key in bucket_keys() if not key.startswith(f"{kept}/")] == []
+    assert bucket_keys(f"{kept}/")
+    assert app.test_client().get("/api/photos", headers=user.headers).status_code == 401
+    with app.app_context():
+        assert db.session.get(User, user.id) is None
+        assert db.session.scalar(select(func.count()).select_from(PhotoSession)) == 1
+        assert db.session.get(BulkJob, uuid.UUID(job_id)) is None
+
+
+@pytest.mark.parametrize(
+    "action", ["disable", "delete", "make-user"], ids=["disable", "delete", "unmake admin"]
+)
+def test_no_admin_takes_access_from_themselves(app, admin_browser, admin, action):
+    listing = admin_browser.get("/admin/users").get_data(as_text=True)
+    assert "Disable<" not in _row(listing, admin.email) and "Delete<" not in _row(listing, admin.email)
+    assert admin_browser.get(f"/admin/users/{admin.id}/{action}").status_code == 409
+
+    response = _form(admin_browser, f"/admin/users/{admin.id}/{action}", {})
+
+    assert response.status_code == 409
+    assert "Not on your own account: another admin has to do that." in response.get_data(as_text=True)
+    assert admin_browser.get("/admin/users").status_code == 200
+    with app.app_context():
+        me = db.session.get(User, admin.id)
+        assert me.is_admin and me.is_active
+
+
+def test_two_admins_unmaking_each_other_at_once_leave_one_admin(app, admin):
+    second = make_user(app, "second@example.com", admin=True)
+    with app.app_context():
+        first_admin, second_admin = db.session.get(User, admin.id), db.session.get(User, second.id)
+        # The second's request passed the admin check before the first's change was made.
+        user_access.set_admin(first_admin, second_admin, False)
+        with pytest.raises(user_access.LastAdmin):
+            user_access.set_admin(second_admin, first_admin, False)
+        with pytest.raises(user_access.LastAdmin):
+            user_access.disable(second_admin, first_admin)
+        assert db.session.get(User, admin.id).is_admin

@@ -221,23 +221,55 @@ def test_an_admin_adds_an_entry_then_disables_and_enables_it(app, admin_browser)
     ]
 
 
-def test_an_import_with_malformed_lines_names_each_and_adds_nothing(app, admin_browser):
+def test_an_import_with_malformed_lines_shows_each_with_its_content_under_an_address_a_reload_does_not_post(
+    app, admin_browser
+):
     bank_id = make_bank(app)
+    other_bank_id = make_bank(app, "Another")
+    long_note = "n" * 2_001
 
     response = import_file(
-        admin_browser, bank_id, f"pdq,note\n{HASH_A},one\nnot-a-hash\n{HASH_B}\n{HASH_C},x,y\n"
+        admin_browser,
+        bank_id,
+        f"pdq,note\n{HASH_A},one\n<b>not-a-hash</b>\n{HASH_B}\n{HASH_C},x,y\n{HASH_A},{long_note}\n",
     )
 
-    html = response.get_data(as_text=True)
-    assert response.status_code == 422
-    assert "Nothing was imported: 2 malformed lines." in html
-    lines = re.findall(r'<li data-line="(\d+)">(.*?)</li>', html)
-    assert lines == [
-        ("3", "line 3: not a PDQ hash (64 hexadecimal digits)"),
-        ("5", "line 5: expected a hash and at most one note"),
-    ]
-    assert "No entries yet." in html
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    assert re.fullmatch(rf"/admin/banks/{bank_id}\?import_report=[\w-]+#import", location)
+    for _reload in range(2):
+        html = admin_browser.get(location).get_data(as_text=True)
+        assert "Nothing was imported: 3 malformed lines." in html
+        lines = re.findall(r'<li data-line="(\d+)">(.*?)</li>', html)
+        assert lines == [
+            (
+                "3",
+                "line 3: not a PDQ hash (64 hexadecimal digits) "
+                '<code class="line-content">&lt;b&gt;not-a-hash&lt;/b&gt;</code>',
+            ),
+            (
+                "5",
+                "line 5: expected a hash and at most one note "
+                f'<code class="line-content">{HASH_C},x,y</code>',
+            ),
+            (
+                "6",
+                "line 6: a note of 2,001 characters (at most 2,000) "
+                f'<code class="line-content">{HASH_A},{"n" * 14}…</code>',
+            ),
+        ]
+        assert "No entries yet." in html
     assert bank_state(app, bank_id)[1] == []
+    elsewhere = admin_browser.get(location.replace(str(bank_id), str(other_bank_id))).get_data(as_text=True)
+    assert "Nothing was imported" not in elsewhere and "not-a-hash" not in elsewhere
+
+
+def test_an_import_report_that_is_gone_says_so(app, admin_browser):
+    bank_id = make_bank(app)
+
+    html = admin_browser.get(f"/admin/banks/{bank_id}?import_report=no-such-report").get_data(as_text=True)
+
+    assert "The report of that import is gone (reports are kept 60 minutes)" in html
 
 
 def test_an_import_of_many_malformed_lines_lists_the_first_hundred_and_counts_them_all(app, admin_browser):
@@ -245,8 +277,7 @@ def test_an_import_of_many_malformed_lines_lists_the_first_hundred_and_counts_th
 
     response = import_file(admin_browser, bank_id, f"{HASH_A}\n" + "not-a-hash\n" * 1_500)
 
-    html = response.get_data(as_text=True)
-    assert response.status_code == 422
+    html = admin_browser.get(response.headers["Location"]).get_data(as_text=True)
     assert "Nothing was imported: 1,500 malformed lines; the first 100 are listed." in html
     assert [int(line) for line in re.findall(r'<li data-line="(\d+)">', html)] == list(range(2, 102))
     assert bank_state(app, bank_id)[1] == []

@@ -372,7 +372,11 @@ def test_a_hash_list_with_malformed_lines_names_each_and_changes_nothing(client,
     assert answer.status_code == 422
     error = answer.get_json()["error"]
     assert error["code"] == "invalid_hash_list"
-    assert [line["line"] for line in error["lines"]] == [3, 4, 5]
+    assert [(line["line"], line["content"]) for line in error["lines"]] == [
+        (3, "not-a-hash"),
+        (4, HASHES[3][:-1]),
+        (5, f"{HASHES[4]},note,extra"),
+    ]
     assert "line 3" in error["message"]
     assert client.get(f"/api/banks/{bank['id']}", headers=admin.headers).get_json()["entries"] == 0
 
@@ -387,19 +391,24 @@ def import_through_the_server(live_server: str, admin, bank: dict, listing: str)
 
 
 @pytest.mark.parametrize(
-    ("note", "error"),
+    ("note", "error", "content"),
     [
-        ("n" * 131_073, "longer than 16,384 bytes: a note has at most 2,000 characters"),
-        ("n" * 2_001, "a note of 2,001 characters (at most 2,000)"),
+        (
+            "n" * 131_073,
+            "longer than 16,384 bytes: a note has at most 2,000 characters",
+            f"{HASHES[2]},{'n' * 14}…",
+        ),
+        ("n" * 2_001, "a note of 2,001 characters (at most 2,000)", f"{HASHES[2]},{'n' * 14}…"),
         (
             "seen\ron a forum",
             "a control character (U+000D): lines end in LF or CRLF, and neither a hash nor a note has one",
+            f"{HASHES[2]},seen\\x0don a f…",
         ),
     ],
     ids=["131073-character note", "2001-character note", "bare CR in a note"],
 )
 def test_a_note_too_long_or_with_a_bare_cr_is_a_named_line_through_the_server(
-    live_server, client, admin, note, error
+    live_server, client, admin, note, error, content
 ):
     bank = new_bank(client, admin, "Shared")
     listing = f"{HASHES[1]}\n{HASHES[2]},{note}\r\n{HASHES[3]},fine\r\n"
@@ -410,7 +419,7 @@ def test_a_note_too_long_or_with_a_bare_cr_is_a_named_line_through_the_server(
     assert answer.json()["error"] | {"message": ""} == {
         "code": "invalid_hash_list",
         "message": "",
-        "lines": [{"line": 2, "error": error}],
+        "lines": [{"line": 2, "error": error, "content": content}],
         "malformed_lines": 1,
     }
     assert client.get(f"/api/banks/{bank['id']}", headers=admin.headers).get_json()["entries"] == 0
@@ -432,7 +441,11 @@ def test_a_quote_left_open_is_its_own_malformed_line_and_never_swallows_the_next
 
     assert answer.status_code == 422
     assert answer.get_json()["error"]["lines"] == [
-        {"line": 1, "error": "a quote is not closed, or a closing quote is not followed by a comma"}
+        {
+            "line": 1,
+            "error": "a quote is not closed, or a closing quote is not followed by a comma",
+            "content": f'{HASHES[1]},"left open',
+        }
     ]
     assert mended.get_json() == {"added": 3, "already_present": 0}
     exported = client.get(f"/api/banks/{bank['id']}/export", headers=admin.headers).get_data(as_text=True)
@@ -631,6 +644,6 @@ def test_control_characters_never_reach_the_database(client, admin):
 
     assert (named.status_code, named.get_json()["error"]["code"]) == (422, "invalid_bank")
     assert binary.get_json()["error"]["lines"] == [
-        {"line": 2, "error": "a NUL character: this is not a text file"}
+        {"line": 2, "error": "a NUL character: this is not a text file", "content": "\\x00"}
     ]
     assert (noted.status_code, noted.get_json()["note"]) == (201, "ab")

@@ -1,8 +1,10 @@
-"""My photos and the job page filter by verdict and processing state, and so do the API's listings."""
+"""My photos and the job page filter by verdict and processing state, My photos searches by filename, and
+so do the API's listings."""
 
 import re
 
 import pytest
+from markupsafe import escape
 
 from tests.support.factories import make_user
 from tests.support.jobs import job_status
@@ -162,6 +164,76 @@ def test_unknown_filter_values_are_400_naming_the_parameter(app, browser, user, 
         assert page.status_code == 400, path
         html = page.get_data(as_text=True)
         assert 'data-code="invalid_parameter"' in html and f"&#39;{parameter}&#39;" in html
+
+
+# (filename, verdict): names a search tells apart, LIKE's wildcards among them.
+NAMED = [
+    ("IMG_0001.JPG", "approved"),
+    ("img_0002.jpg", "flagged"),
+    ("beach 100%.jpg", "approved"),
+    ("beach_1.jpg", "flagged"),
+    ("beach-2.jpg", "approved"),
+    ("Screenshot 10.00.00\u202fAM.png", "approved"),
+]
+
+
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [
+        ("img", {"IMG_0001.JPG", "img_0002.jpg"}),
+        ("IMG_000", {"IMG_0001.JPG", "img_0002.jpg"}),
+        ("  Beach ", {"beach 100%.jpg", "beach_1.jpg", "beach-2.jpg"}),
+        ("100%", {"beach 100%.jpg"}),
+        ("h_1", {"beach_1.jpg"}),
+        ("%", {"beach 100%.jpg"}),
+        ("_", {"IMG_0001.JPG", "img_0002.jpg", "beach_1.jpg"}),
+        ("\u202fam", {"Screenshot 10.00.00\u202fAM.png"}),
+        ("landscape", set()),
+    ],
+)
+def test_the_filename_search_finds_part_of_a_name_in_any_case_on_the_page_and_the_api(
+    app, browser, user, parked, search, expected
+):
+    photos = {
+        name: str(photo_with(app, user, name, verdict, "completed").session_id) for name, verdict in NAMED
+    }
+
+    html = browser.get("/photos", query_string={"filename": search}).get_data(as_text=True)
+    answer = browser.get("/api/photos", query_string={"filename": search}, headers=user.headers).get_json()
+
+    assert set(cards(html)) == expected
+    names = {session_id: name for name, session_id in photos.items()}
+    assert {names[photo["session_id"]] for photo in answer["photos"]} == expected
+    assert answer["total"] == len(expected)
+    assert f'value="{escape(search.strip())}"' in html  # the box shows what was searched for
+
+
+def test_the_counts_follow_the_search_and_the_pager_keeps_it(app, browser, user, parked):
+    for number in range(25):
+        photo_with(app, user, f"beach-{number:02}.jpg", "flagged", "completed")
+    for name, verdict in NAMED:
+        photo_with(app, user, name, verdict, "completed")
+
+    html = browser.get("/photos?filename=BEACH&verdict=flagged").get_data(as_text=True)
+
+    assert re.search(r'data-count="verdict-flagged">26<', html)
+    assert re.search(r'data-count="verdict-approved">2<', html)
+    assert "26 of 31 photos" in html and "<small>31</small>" in html
+    older = re.search(r'href="([^"]+)">Older →', html).group(1).replace("&amp;", "&")
+    assert older == "/photos?page=2&filename=BEACH&verdict=flagged"
+    assert set(cards(browser.get(older).get_data(as_text=True))) == {"beach-00.jpg", "beach-01.jpg"}
+
+
+@pytest.mark.parametrize(
+    "search", ["x" * 256, "a\u0000b", "line\nbreak"], ids=["256 characters", "NUL", "newline"]
+)
+def test_a_search_too_long_or_with_control_characters_is_400(browser, user, search):
+    refused = browser.get("/api/photos", query_string={"filename": search}, headers=user.headers)
+    page = browser.get("/photos", query_string={"filename": search})
+
+    assert refused.status_code == 400 and page.status_code == 400
+    assert refused.get_json()["error"]["code"] == "invalid_parameter"
+    assert "'filename' must be at most 255 characters" in refused.get_json()["error"]["message"]
 
 
 def test_another_users_photos_never_appear_however_filtered(app, browser, user, other_user, photos):

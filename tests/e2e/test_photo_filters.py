@@ -71,8 +71,15 @@ def test_the_filters_work_without_javascript(browser, live_server, app, user, pa
     page.check("#filter-state-completed")
     page.click("form.filters button[type=submit]")
 
-    expect(page).to_have_url(f"{live_server}/photos?verdict=rejected&state=completed")
+    expect(page).to_have_url(f"{live_server}/photos?filename=&verdict=rejected&state=completed")
     assert shown(page.locator(".card")) == ["rejected.jpg"]
+
+    page.uncheck("#filter-verdict-rejected")
+    page.fill("#photo-search", "FLAGGED")
+    page.press("#photo-search", "Enter")  # the box outside the form is sent with it
+
+    expect(page).to_have_url(f"{live_server}/photos?filename=FLAGGED&state=completed")
+    assert shown(page.locator(".card")) == ["flagged-1.jpg", "flagged-2.jpg"]
     context.close()
 
 
@@ -110,3 +117,51 @@ def test_a_running_jobs_page_keeps_its_filter_while_it_polls(page, live_server, 
     expect(page).to_have_url(f"{live_server}/jobs/{job_id}?state=failed")
     expect(table).to_have_count(1)
     expect(table).to_have_attribute("data-processing-status", "failed")
+
+
+def test_my_photos_searches_by_filename_as_one_types_and_a_ticked_filter_applies_with_it(
+    page, live_server, app, user, parked
+):
+    for name, verdict in [
+        ("IMG_0001.JPG", "approved"),
+        ("img_0002.jpg", "flagged"),
+        ("beach 100%.jpg", "approved"),
+        ("beach_1.jpg", "flagged"),
+        ("sunset.png", "flagged"),
+    ]:
+        photo_with(app, user, name, verdict, "completed")
+    log_in(page, live_server, user.email, user.password)
+    page.click("nav >> text=My photos")
+    cards = page.locator("#photo-list .card")
+    expect(cards).to_have_count(5)
+
+    box = page.locator("#photo-search").element_handle()
+    page.locator("#photo-search").press_sequentially("img", delay=50)
+    expect(page).to_have_url(f"{live_server}/photos?filename=img")
+    assert shown(cards) == ["IMG_0001.JPG", "img_0002.jpg"]
+    expect(page.locator('[data-count="verdict-flagged"]')).to_have_text("1")
+
+    expect(
+        page.locator("form.filters button[type=submit]")
+    ).to_be_hidden()  # nothing to press: ticking applies
+    page.check("#filter-verdict-flagged")
+    expect(page).to_have_url(f"{live_server}/photos?filename=img&verdict=flagged")
+    expect(cards).to_have_count(1)
+    assert shown(cards) == ["img_0002.jpg"]
+    expect(page.locator("[data-matching]")).to_have_text("1 of 5 photos")
+    assert box.evaluate("box => box.isConnected")  # the box was never replaced, so no answer overwrote it
+    page.screenshot(path="/tmp/i19_photos_search.png", full_page=True)
+
+    page.fill("#photo-search", "100%")  # LIKE's wildcards are plain characters
+    page.uncheck("#filter-verdict-flagged")
+    expect(page).to_have_url(f"{live_server}/photos?filename=100%25")
+    expect(cards).to_have_count(1)
+    assert shown(cards) == ["beach 100%.jpg"]
+
+    page.go_back()
+    expect(page.locator("#photo-search")).to_have_value("img")
+    expect(cards).to_have_count(1)
+    page.fill("#photo-search", "")
+    page.uncheck("#filter-verdict-flagged")
+    expect(page).to_have_url(f"{live_server}/photos")
+    expect(cards).to_have_count(5)

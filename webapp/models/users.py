@@ -35,8 +35,16 @@ class User(UserMixin, db.Model):
     previous_signing_secret: Mapped[str | None] = mapped_column(String(SECRET_LENGTH))
     previous_secret_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Set while an admin has disabled the account: it cannot log in, and its sessions and API tokens
+    # are refused, until an admin enables it again.
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login's hook: an inactive user is not authenticated, and login_user refuses them."""
+        return self.disabled_at is None
 
     def get_id(self) -> str:
         """What Flask-Login keeps in the session and the remember cookie: the id and the generation."""

@@ -1,4 +1,4 @@
-"""Deleting a photo or a whole job: every object under the photo's prefix, its rows, and right counters.
+"""Deleting a photo, a whole job or an account: every object of each photo, the rows, right counters.
 
 Objects go first: if storage is down nothing changes and the caller answers 503; once they are
 gone the rows go in one transaction, so nothing is left pointing at a deleted object.
@@ -37,4 +37,18 @@ def delete_job(viewer: User, job_id: str) -> None:
     storage.delete_prefix(JOB_FILES.format(job_id=job.id))
     db.session.execute(delete(PhotoSession).where(PhotoSession.session_id.in_(sessions)))
     db.session.execute(delete(BulkJob).where(BulkJob.id == job.id))
+    db.session.commit()
+
+
+def delete_account(user: User) -> None:
+    """Delete an account, every photo and job it owns (their objects too), and its API tokens."""
+    sessions = select(PhotoSession.session_id).where(PhotoSession.owner_id == user.id)
+    keys = list(db.session.scalars(select(S3Image.key).where(S3Image.session_id.in_(sessions))))
+    jobs = list(db.session.scalars(select(BulkJob.id).where(BulkJob.owner_id == user.id)))
+    storage = get_storage()
+    storage.delete_keys(keys)
+    for job_id in jobs:
+        storage.delete_prefix(JOB_FILES.format(job_id=job_id))
+    # The database cascades from the account to its tokens, jobs and photos, and from those to theirs.
+    db.session.execute(delete(User).where(User.id == user.id))
     db.session.commit()

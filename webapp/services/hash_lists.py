@@ -2,9 +2,9 @@
 
 A list is a text or CSV file; blank lines and a header line (`pdq,note`) are allowed. Each line
 (ending in LF or CRLF) is read on its own, so no quote can join two lines: every line is an entry
-or a malformed line named by its number. An import adds every entry or, if a line is malformed,
-none; it names the first MAX_REPORTED malformed lines and counts them all, so neither its memory
-nor its answer grows with a file of garbage.
+or a malformed line named by its number and shown by its start. An import adds every entry or, if a
+line is malformed, none; it names the first MAX_REPORTED malformed lines and counts them all, so
+neither its memory nor its answer grows with a file of garbage.
 
 An export is also opened in spreadsheets, which run a cell that starts like a formula: a note that
 does (OWASP's CSV injection list) is written after a `'`, which an import takes off again.
@@ -28,6 +28,8 @@ from webapp.services.bank_entries import NOTE_LENGTH, PDQ_HEX, Added, NewEntry, 
 # Lines of a hash list that are not hashes but a header naming the columns.
 HEADERS = ({"pdq"}, {"pdq", "note"}, {"hash"}, {"hash", "note"})
 MAX_REPORTED = 100
+# A malformed line is shown by its first characters: enough to find it in the file, bounded in every answer.
+SHOWN_CHARACTERS = 80
 # A hash and a quoted note of NOTE_LENGTH characters fit with room to spare (4 bytes a character,
 # every quote doubled); a longer line is malformed and is skipped without being held.
 MAX_LINE_BYTES = 16 * 1024
@@ -46,15 +48,31 @@ class MissingHashList(AppError):
 
 @dataclass
 class Malformed:
-    """The malformed lines of a list: the first MAX_REPORTED, each `{line, error}`, and how many in all."""
+    """The malformed lines of a list: the first MAX_REPORTED, each `{line, error, content}`, and how many
+    in all."""
 
     shown: list[dict] = field(default_factory=list)
     count: int = 0
 
-    def add(self, line: int, error: str) -> None:
+    def add(self, line: int, error: str, raw: bytes, whole: bool) -> None:
         self.count += 1
         if len(self.shown) < MAX_REPORTED:
-            self.shown.append({"line": line, "error": error})
+            self.shown.append({"line": line, "error": error, "content": _shown(raw, whole)})
+
+
+def _shown(raw: bytes, whole: bool) -> str:
+    """The start of a line as a person can read it: bytes that are not UTF-8 and control characters
+    as `\\xNN`, cut to SHOWN_CHARACTERS with an ellipsis if there is more (`whole` False: there is)."""
+    # Four bytes at most per character: this is enough bytes for SHOWN_CHARACTERS characters.
+    head = raw[: 4 * SHOWN_CHARACTERS]
+    text = CONTROL.sub(_escape, head.decode("utf-8", "backslashreplace"))
+    if whole and len(head) == len(raw) and len(text) <= SHOWN_CHARACTERS:
+        return text
+    return text[: SHOWN_CHARACTERS - 1] + "…"
+
+
+def _escape(control: re.Match) -> str:
+    return f"\\x{ord(control.group()):02x}"
 
 
 class InvalidHashList(AppError):
@@ -103,32 +121,32 @@ class _Listing:
     has_content: bool = False
 
     def __iter__(self) -> Iterator[NewEntry]:
-        for number, line in enumerate(_physical_lines(self.stream), start=1):
+        for number, (line, whole) in enumerate(_physical_lines(self.stream), start=1):
             try:
-                entry = _entry(number, line)
+                entry = _entry(number, line, whole)
             except _LineError as error:
-                self.malformed.add(number, str(error))
+                self.malformed.add(number, str(error), line, whole)
                 continue
             self.has_content = self.has_content or bool(line.strip())
             if entry is not None and not self.malformed.count:
                 yield entry
 
 
-def _physical_lines(stream: IO[bytes]) -> Iterator[bytes | None]:
-    """Each line of the stream without its LF or CRLF; None for a line past MAX_LINE_BYTES, whose
-    rest is read through in bounded pieces and dropped."""
+def _physical_lines(stream: IO[bytes]) -> Iterator[tuple[bytes, bool]]:
+    """Each line of the stream without its LF or CRLF, and whether it is whole: a line past
+    MAX_LINE_BYTES comes cut there, its rest read through in bounded pieces and dropped."""
     while line := stream.readline(MAX_LINE_BYTES + 1):
         if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
             while (rest := stream.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
                 pass
-            yield None
+            yield line, False
         else:
-            yield line.removesuffix(b"\n").removesuffix(b"\r")
+            yield line.removesuffix(b"\n").removesuffix(b"\r"), True
 
 
-def _entry(number: int, raw: bytes | None) -> NewEntry | None:
+def _entry(number: int, raw: bytes, whole: bool) -> NewEntry | None:
     """The entry one line names, None for a blank or header line; _LineError says why it is neither."""
-    if raw is None:
+    if not whole:
         raise _LineError(
             f"longer than {MAX_LINE_BYTES:,} bytes: a note has at most {NOTE_LENGTH:,} characters"
         )

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import selectinload
 
 from webapp.errors import NotFound, parse_id
@@ -60,9 +60,9 @@ def list_sessions(
 ) -> PhotoPage:
     """The viewer's photos that pass `filters`, newest first, with the counts per filter value."""
     page = max(page, 1)
-    counts = count(db.session.execute(_tally(viewer)), filters)
+    counts = count(db.session.execute(_tally(viewer, filters)), filters)
     query = visible_sessions(viewer)
-    if filters.verdicts:
+    if filters.reads_images:
         query = query.join(PhotoSession.virtual_image)
     query = (
         query.where(*filters.conditions())
@@ -77,14 +77,19 @@ def list_sessions(
     return PhotoPage(list(db.session.scalars(query)), page, per_page, counts.matching, filters, counts)
 
 
-def _tally(viewer: User):
-    """The viewer's photos grouped by processing state and verdict: one pass gives every count."""
+def _tally(viewer: User, filters: PhotoFilter):
+    """The viewer's photos grouped by processing state, verdict and whether their filename is the one
+    searched for: one pass gives every count."""
+    named = filters.named() if filters.filename else true()
     query = (
-        select(PhotoSession.status, VirtualImage.moderation_status, func.count())
+        select(PhotoSession.status, VirtualImage.moderation_status, named, func.count())
         .select_from(PhotoSession)
         .outerjoin(PhotoSession.virtual_image)
         .group_by(PhotoSession.status, VirtualImage.moderation_status)
     )
+    if filters.filename:
+        # Only then: PostgreSQL refuses a constant in GROUP BY.
+        query = query.group_by(named)
     return _visible_to(viewer, query)
 
 

@@ -1,6 +1,10 @@
-"""The admin page for accounts: every user, new users, new passwords, access revoked.
+"""The admin page for accounts: every user, new users, new passwords, access revoked, accounts
+disabled, enabled, made admin or not, and deleted.
 
-It calls the services the `flask users` commands call, so both doors keep the same rules.
+New users, passwords and revokes go through the services the `flask users` commands call, so both
+doors keep the same rules. Every
+action that takes something away is asked first: its URL answers GET with a page that says what
+will happen, and POST does it; the page needs no script.
 """
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -8,7 +12,7 @@ from flask_login import current_user, login_user
 
 from webapp.auth import admin_pages_only
 from webapp.errors import AppError
-from webapp.services import users
+from webapp.services import user_access, users
 
 blueprint = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 
@@ -50,6 +54,20 @@ def set_password(user_id: str):
     return redirect(url_for("admin_users.user_list"), 303)
 
 
+@blueprint.get("/<user_id>/revoke", defaults={"action": "revoke"})
+@blueprint.get("/<user_id>/disable", defaults={"action": "disable"})
+@blueprint.get("/<user_id>/delete", defaults={"action": "delete"})
+@blueprint.get("/<user_id>/make-admin", defaults={"action": "make-admin"})
+@blueprint.get("/<user_id>/make-user", defaults={"action": "make-user"})
+def confirm(user_id: str, action: str):
+    """Ask before taking access from a user, deleting them with what they own, or changing their role."""
+    user = users.get_user(user_id)
+    if action not in ("revoke", "make-admin"):
+        user_access.refuse_own(current_user, user)
+    held = user_access.holdings(user)
+    return render_template("pages/admin_user_confirm.html", user=user, action=action, held=held)
+
+
 @blueprint.post("/<user_id>/revoke")
 def revoke(user_id: str):
     """End every browser session of the user and delete their API tokens."""
@@ -57,6 +75,55 @@ def revoke(user_id: str):
     users.end_sessions(user)
     revoked = users.revoke_tokens(user)
     flash(f"Ended every session of {user.email} and deleted {revoked} API token(s).", "ok")
+    return redirect(url_for("admin_users.user_list"), 303)
+
+
+@blueprint.post("/<user_id>/disable")
+def disable(user_id: str):
+    """Disable the account: no login, every session ended, API tokens refused, until enabled again."""
+    user = users.get_user(user_id)
+    try:
+        user_access.disable(current_user, user)
+    except AppError as error:
+        return _users_page(action_error=error.message), error.status
+    flash(
+        f"Disabled {user.email}: they cannot log in, and their sessions and API tokens no longer work.", "ok"
+    )
+    return redirect(url_for("admin_users.user_list"), 303)
+
+
+@blueprint.post("/<user_id>/enable")
+def enable(user_id: str):
+    """Let a disabled account log in again, with its API tokens."""
+    user = users.get_user(user_id)
+    user_access.enable(user)
+    flash(f"Enabled {user.email}: they can log in again, and their API tokens work again.", "ok")
+    return redirect(url_for("admin_users.user_list"), 303)
+
+
+@blueprint.post("/<user_id>/make-admin", defaults={"role": "admin"})
+@blueprint.post("/<user_id>/make-user", defaults={"role": "user"})
+def set_role(user_id: str, role: str):
+    """Make the user an admin, or an ordinary user."""
+    user = users.get_user(user_id)
+    try:
+        user_access.set_admin(current_user, user, role == "admin")
+    except AppError as error:
+        return _users_page(action_error=error.message), error.status
+    flash(f"{user.email} is {'now an admin' if user.is_admin else 'no longer an admin'}.", "ok")
+    return redirect(url_for("admin_users.user_list"), 303)
+
+
+@blueprint.post("/<user_id>/delete")
+def delete(user_id: str):
+    """Delete the account, every photo and job it owns (objects in storage too) and its tokens."""
+    user = users.get_user(user_id)
+    email = user.email
+    try:
+        held = user_access.delete(current_user, user)
+    except AppError as error:
+        return _users_page(action_error=error.message), error.status
+    flash(f"Deleted {email} with their {held.photos} photo(s) and {held.jobs} job(s).", "ok")
     return redirect(url_for("admin_users.user_list"), 303)
 
 

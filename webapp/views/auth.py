@@ -36,11 +36,13 @@ def login() -> Response | str:
     """The login form; on success, back to where the person was going (on this site only)."""
     if request.method == "POST":
         user = authenticate(request.form.get("email", ""), request.form.get("password", ""))
-        if user:
-            login_user(user, remember=True)
+        # login_user refuses a disabled account (Flask-Login's is_active).
+        # The remember cookie outlives the browser session: only for those who asked for it.
+        if user and login_user(user, remember=request.form.get("remember") == "yes"):
             return redirect(safe_next(request.args.get("next")))
         g.login_failed = True
-        flash("Wrong email or password.", "error")
+        # Said only to someone who gave the account's password: it tells a stranger nothing.
+        flash("This account is disabled: ask an admin." if user else "Wrong email or password.", "error")
     return render_template("pages/login.html")
 
 

@@ -7,7 +7,7 @@ from webapp.auth import admin_pages_only
 from webapp.errors import AppError
 from webapp.models import Bank
 from webapp.models.banks import DEFAULT_DISTANCE, MAX_DISTANCE
-from webapp.services import banks, hash_lists
+from webapp.services import banks, hash_lists, import_reports
 from webapp.views.banks_api import hash_list_stream
 from webapp.views.params import MAX_NOTE_LENGTH, form_int, form_string, int_arg
 
@@ -44,8 +44,10 @@ def create_bank():
 
 @blueprint.get("/<bank_id>")
 def bank(bank_id: str):
-    """One bank: its settings, a page of its entries, adding and importing hashes, its latest matches."""
-    return _bank_page(banks.get_bank(bank_id))
+    """One bank: its settings, a page of its entries, adding and importing hashes, its latest matches;
+    with `import_report`, what a failed import said."""
+    found = banks.get_bank(bank_id)
+    return _bank_page(found, import_error=import_reports.find(found, request.args.get("import_report")))
 
 
 @blueprint.post("/<bank_id>")
@@ -95,12 +97,16 @@ def set_entry(bank_id: str, entry_id: str):
 
 @blueprint.post("/<bank_id>/import")
 def import_hashes(bank_id: str):
-    """An uploaded hash list: every line added, or, if one is malformed, none and the bad lines named."""
+    """An uploaded hash list: every line added, or, if one is malformed, none and the bad lines named.
+
+    Either way the answer is a redirect, so a reload of the page it lands on sends nothing again.
+    """
     found = banks.get_bank(bank_id)
     try:
         added = hash_lists.import_hashes(found, hash_list_stream(), current_user)
     except AppError as error:
-        return _bank_page(found, import_error=error), error.status
+        report = import_reports.keep(found, error)
+        return redirect(url_for("banks.bank", bank_id=found.id, import_report=report, _anchor="import"), 303)
     flash(f"{added.added} added, {added.present} already present.", "ok")
     return redirect(url_for("banks.bank", bank_id=found.id), 303)
 

@@ -6,6 +6,7 @@ type or size. Nothing a client sends reaches a service or the database unchecked
 """
 
 import enum
+import re
 
 from flask import request
 
@@ -21,6 +22,10 @@ MAX_UPLOAD_ORDER = 2**31 - 1
 MAX_URL_LENGTH = 2048
 MAX_NOTE_LENGTH = 2000
 MAX_NAME_LENGTH = 64
+# Original filenames are kept to 255 characters: a longer search matches nothing.
+MAX_FILENAME_SEARCH = 255
+# Category Cc: C0, DEL and C1. No filename has one, and PostgreSQL takes no NUL in a string.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class InvalidParameter(AppError):
@@ -64,8 +69,21 @@ def choices_arg(name: str, choices: type[enum.Enum]) -> frozenset:
 
 def photo_filter() -> PhotoFilter:
     """The filters of a listing of photos: `verdict` (moderation) and `state` (processing), each any
-    number of times."""
-    return PhotoFilter(choices_arg("verdict", ModerationStatus), choices_arg("state", SessionStatus))
+    number of times, and `filename`, part of the original filename."""
+    return PhotoFilter(
+        choices_arg("verdict", ModerationStatus), choices_arg("state", SessionStatus), search_arg("filename")
+    )
+
+
+def search_arg(name: str) -> str:
+    """A text to search for, without surrounding spaces ('' when absent or blank)."""
+    text = request.args.get(name, "").strip()
+    # Not isprintable(): filenames have other spaces than U+0020 (macOS screenshots' names have U+202F).
+    if len(text) > MAX_FILENAME_SEARCH or CONTROL_CHARACTER.search(text):
+        raise InvalidParameter(
+            f"'{name}' must be at most {MAX_FILENAME_SEARCH} characters, with no control characters."
+        )
+    return text
 
 
 def upload_orders(values: list[str]) -> list[int]:

@@ -4,7 +4,7 @@ from webapp.models import BankAction
 from webapp.models.banks import MAX_DISTANCE
 from webapp.services.bank_entries import NOTE_LENGTH
 from webapp.services.banks import NAME_LENGTH
-from webapp.services.hash_lists import MAX_REPORTED
+from webapp.services.hash_lists import MAX_REPORTED, SHOWN_CHARACTERS
 from webapp.views.openapi.shapes import (
     CALLBACK_URL,
     JOB_URL,
@@ -286,7 +286,18 @@ def bank_paths() -> dict:
         "enabled": {"type": ["boolean", "null"]},
     }
     hash_list = {"type": "string", "description": "One PDQ hash (64 hex digits) per line, an optional note."}
-    malformed_line = obj({"line": {"type": "integer", "minimum": 1}, "error": {"type": "string"}})
+    malformed_line = obj(
+        {
+            "line": {"type": "integer", "minimum": 1},
+            "error": {"type": "string"},
+            "content": {
+                "type": "string",
+                "maxLength": SHOWN_CHARACTERS,
+                "description": f"The line's first {SHOWN_CHARACTERS} characters (`…` when there is more); "
+                "bytes that are not UTF-8 and control characters as `\\xNN`.",
+            },
+        }
+    )
     invalid_hash_list = obj(
         {
             "error": obj(
@@ -394,8 +405,8 @@ def bank_paths() -> dict:
                 "description": "A text or CSV file, one PDQ hash per line with an optional note column "
                 f"of at most {NOTE_LENGTH:,} characters (a `pdq,note` header and blank lines are allowed); "
                 "each line is read on its own, so a quote never runs on into the next. A 422 imports "
-                f"nothing: `error.lines` (`[{{line, error}}]`) names the first {MAX_REPORTED} malformed "
-                "lines and `error.malformed_lines` counts them all.",
+                f"nothing: `error.lines` (`[{{line, error, content}}]`) names the first {MAX_REPORTED} "
+                "malformed lines, each with how it starts, and `error.malformed_lines` counts them all.",
                 "requestBody": {
                     "required": True,
                     "content": {

@@ -5,6 +5,7 @@ from webapp.models.banks import MAX_DISTANCE
 from webapp.moderation.providers import PROVIDERS
 from webapp.views.describe import COUNTERS
 from webapp.views.params import (
+    MAX_FILENAME_SEARCH,
     MAX_PAGE,
     MAX_PER_PAGE,
     MAX_URL_LENGTH,
@@ -80,6 +81,18 @@ def photo_filters() -> list[dict]:
             },
         }
         for name, (description, choices) in filters.items()
+    ] + [
+        {
+            "name": "filename",
+            "in": "query",
+            "description": "Keep photos whose original filename contains this text, in any case (`%` and `_` "
+            "are themselves, not wildcards); surrounding spaces are dropped.",
+            "schema": {
+                "type": "string",
+                "maxLength": MAX_FILENAME_SEARCH,
+                "pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*$",
+            },
+        }
     ]
 
 
