@@ -64,6 +64,24 @@ def test_a_one_request_batch_stores_the_valid_files_refuses_the_bad_one_and_fini
     assert all(image["labels"] == [] or "Name" in image["labels"][0] for image in status["images"])
 
 
+def test_a_file_refused_once_and_stored_on_a_later_try_is_no_longer_refused(client, user, worker):
+    job_id = client.post("/api/bulk-nsfw/jobs", headers=user.headers, json={"provider": "local"}).get_json()[
+        "job_id"
+    ]
+    url = f"/api/bulk-nsfw/jobs/{job_id}/files"
+    first = post_files(client, user.headers, url, files_form((b"half a file", "a.jpg"), orders=[0]))
+    refused = job_status(client, user.headers, job_id)
+
+    again = post_files(client, user.headers, url, files_form((image_bytes(), "a.jpg"), orders=[0]))
+    client.post(f"/api/bulk-nsfw/jobs/{job_id}/submit", headers=user.headers)
+    status = wait_for_job(client, user.headers, job_id)
+
+    assert first.get_json()["rejected"][0]["upload_order"] == 0
+    assert (refused["refused"], [file["filename"] for file in refused["refused_files"]]) == (1, ["a.jpg"])
+    assert again.get_json()["images"][0]["upload_order"] == 0
+    assert (status["status"], status["refused"], status["refused_files"]) == ("completed", 0, [])
+
+
 def test_a_job_built_over_several_requests_keeps_the_browsers_order_and_pages_its_status(
     client, user, worker
 ):

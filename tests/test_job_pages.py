@@ -1,6 +1,7 @@
 """The batch and job pages' server side: live progress that stops, pages of images, the policy."""
 
 import io
+import re
 
 from tests.support.factories import image_bytes, make_user
 from tests.support.jobs import wait_for_job
@@ -95,3 +96,47 @@ def test_every_single_photo_is_moderated_and_its_gallery_shows_the_verdict(app, 
     assert photo["moderation"]["model_version"]
     assert 'data-moderation-status="approved"' in html
     assert photo["moderation"]["model_version"] in html
+
+
+def test_a_file_refused_at_upload_is_named_on_its_job_page_and_never_counted_as_failed(
+    app, client, user, worker
+):
+    form = {
+        "files": [
+            (io.BytesIO(image_bytes("JPEG", (200, 150))), "beach.jpg"),
+            (io.BytesIO(b"not pixels"), "<b>notes.txt"),
+        ]
+    }
+    job_id = client.post(
+        "/api/bulk-nsfw/upload", headers=user.headers, data=form, content_type="multipart/form-data"
+    ).get_json()["job_id"]
+    status = wait_for_job(client, user.headers, job_id)
+    login(client, user.email, user.password)
+
+    listing = client.get("/jobs").get_data(as_text=True)
+    html = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+
+    row = re.search(rf'<tr data-job-id="{job_id}".*?</tr>', listing, re.S).group(0)
+    assert "<th>Failed in processing</th><th>Refused at upload</th>" in listing
+    assert '<td data-count="failed">0</td><td data-count="refused">1</td>' in row
+    assert ">completed with errors</span>" in row and ">completed_with_errors<" not in row
+    assert (
+        "<dt>failed in processing</dt><dd>0</dd>" in html and "<dt>refused at upload</dt><dd>1</dd>" in html
+    )
+    refused = re.search(
+        r'<tr data-refused-order="1" data-error-code="unsupported_image">(.*?)</tr>', html, re.S
+    )
+    assert "<td>2</td>" in refused.group(1)  # the second file, numbered from 1 as the batch page does
+    assert "&lt;b&gt;notes.txt" in refused.group(1)
+    assert "The file is not a JPEG, PNG, WebP, GIF, HEIC or AVIF image." in refused.group(1)
+    assert (status["status"], status["failed"], status["refused"]) == ("completed_with_errors", 0, 1)
+    assert status["refused_files"] == [
+        {
+            "filename": "<b>notes.txt",
+            "upload_order": 1,
+            "error": {
+                "code": "unsupported_image",
+                "message": "The file is not a JPEG, PNG, WebP, GIF, HEIC or AVIF image.",
+            },
+        }
+    ]

@@ -10,11 +10,10 @@ from webapp import create_app
 from webapp.services.users import authenticate
 
 
-def _post_login(client, email: str, password: str, query: str = ""):
+def _post_login(client, email: str, password: str, query: str = "", remember: bool = True):
     page = client.get("/login").get_data(as_text=True)
-    return client.post(
-        "/login" + query, data={"email": email, "password": password, "csrf_token": _csrf_token(page)}
-    )
+    form = {"email": email, "password": password, "csrf_token": _csrf_token(page)}
+    return client.post("/login" + query, data=form | ({"remember": "yes"} if remember else {}))
 
 
 @pytest.mark.parametrize(
@@ -56,10 +55,10 @@ def _client_with(app, cookies: dict[str, str]):
 
 
 def test_logout_ends_the_session_and_the_remember_cookie_everywhere(app, client, user):
-    login(client, user.email, user.password)
+    login(client, user.email, user.password, remember=True)
     cookies = _stolen_cookies(client)
     other_browser = app.test_client()
-    login(other_browser, user.email, user.password)
+    login(other_browser, user.email, user.password, remember=True)
     assert _client_with(app, cookies).get("/photos").status_code == 200
 
     page = client.get("/upload").get_data(as_text=True)
@@ -84,6 +83,18 @@ def test_the_remember_cookie_is_private_short_lived_and_new_after_each_logout(ap
     assert next(c for c in second if c.startswith("remember_token=")).split(";")[0] != remember.split(";")[0]
     expires = client.get_cookie("remember_token").expires
     assert expires is not None and expires.timestamp() - time.time() <= 14 * 86400 + 60
+
+
+def test_only_stay_logged_in_sets_a_remember_cookie(client, user):
+    form = client.get("/login").get_data(as_text=True)
+    plain = _post_login(client, user.email, user.password, remember=False)
+    other = client.application.test_client()
+    ticked = _post_login(other, user.email, user.password, remember=True)
+
+    assert 'type="checkbox" name="remember"' in form and "Stay logged in" in form
+    assert plain.status_code == ticked.status_code == 302
+    assert not any(c.startswith("remember_token=") for c in plain.headers.getlist("Set-Cookie"))
+    assert any(c.startswith("remember_token=") for c in ticked.headers.getlist("Set-Cookie"))
 
 
 def test_remember_cookie_is_secure_when_the_session_cookie_is(service_env, user):

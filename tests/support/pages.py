@@ -9,9 +9,11 @@ def _csrf_token(page: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
-def login(client, email: str, password: str):
+def login(client, email: str, password: str, remember: bool = False):
+    """Log in through the form; `remember` ticks "Stay logged in"."""
     page = client.get("/login").get_data(as_text=True)
-    return client.post("/login", data={"email": email, "password": password, "csrf_token": _csrf_token(page)})
+    form = {"email": email, "password": password, "csrf_token": _csrf_token(page)}
+    return client.post("/login", data=form | ({"remember": "yes"} if remember else {}))
 
 
 def signed_in(client, person: Person):

@@ -19,6 +19,19 @@ EXPLICIT = [
     },
 ]
 
+# Under every threshold of the default policy (Explicit: flag at 50, reject at 80): what an approved
+# landscape may carry.
+UNDER_THRESHOLDS = [
+    {"Name": "Explicit", "ParentName": "", "Confidence": 39.0, "TaxonomyLevel": 1},
+    {"Name": "Explicit Nudity", "ParentName": "Explicit", "Confidence": 39.0, "TaxonomyLevel": 2},
+    {
+        "Name": "Exposed Buttocks or Anus",
+        "ParentName": "Explicit Nudity",
+        "Confidence": 25.0,
+        "TaxonomyLevel": 3,
+    },
+]
+
 
 def waiting_photo(
     app, owner: Person, filename: str, status: str = "flagged", labels=None, error: str | None = None

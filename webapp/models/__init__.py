@@ -1,7 +1,7 @@
 """Tables, grouped by concept; importing this package registers them all with SQLAlchemy."""
 
 from webapp.models.banks import Bank, BankAction, BankEntry, BankRevision, EntryOrigin
-from webapp.models.bulk_jobs import BulkJob, BulkJobImage, JobStatus
+from webapp.models.bulk_jobs import BulkJob, BulkJobImage, JobStatus, UploadRefusal
 from webapp.models.photos import ImageKind, PhotoSession, S3Image, SessionStatus
 from webapp.models.users import ApiToken, FirstRun, User
 from webapp.models.virtual_images import ModerationStatus, VirtualImage
@@ -24,6 +24,7 @@ __all__ = [
     "PhotoSession",
     "S3Image",
     "SessionStatus",
+    "UploadRefusal",
     "User",
     "VirtualImage",
     "WebhookDelivery",

@@ -87,3 +87,19 @@ class BulkJobImage(db.Model):
     s3_key: Mapped[str] = mapped_column(String(1024))
     upload_order: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class UploadRefusal(db.Model):
+    """A file of a job the server refused at upload: nothing of it was stored, so its name, its place
+    in the upload order and why are all there is to show. A file later stored at that place ends it."""
+
+    __tablename__ = "bulk_job_refusals"
+    __table_args__ = (UniqueConstraint("job_id", "upload_order", name="uq_bulk_job_refusals_order"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("nsfw_bulk_jobs.id", ondelete="CASCADE"))
+    upload_order: Mapped[int]
+    filename: Mapped[str] = mapped_column(String(255))
+    error_code: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -26,15 +26,31 @@ class Policy:
             return ModerationStatus.FLAGGED
         return ModerationStatus.APPROVED
 
+    def counted(self, labels: list[dict]) -> list[dict]:
+        """The labels at or above a threshold of their category, reject or flag: those that can decide
+        a verdict. A label under every threshold of its category, or of a category with none, is left out."""
+        parents = _parents(labels)
+        kept = []
+        for item in labels:
+            category = _root(item["Name"], parents)
+            thresholds = [t for t in (self.reject.get(category), self.flag.get(category)) if t is not None]
+            if thresholds and float(item["Confidence"]) >= min(thresholds):
+                kept.append(item)
+        return kept
+
 
 def category_confidences(labels: list[dict]) -> dict[str, float]:
     """The highest confidence seen in each level-1 category, following ParentName up the tree."""
-    parents = {item["Name"]: item.get("ParentName") or "" for item in labels}
+    parents = _parents(labels)
     confidences: dict[str, float] = {}
     for item in labels:
         category = _root(item["Name"], parents)
         confidences[category] = max(confidences.get(category, 0.0), float(item["Confidence"]))
     return confidences
+
+
+def _parents(labels: list[dict]) -> dict[str, str]:
+    return {item["Name"]: item.get("ParentName") or "" for item in labels}
 
 
 def _root(name: str, parents: dict[str, str]) -> str:

@@ -20,15 +20,18 @@ from webapp.models import (
     ModerationStatus,
     PhotoSession,
     S3Image,
+    UploadRefusal,
     User,
     VirtualImage,
 )
 from webapp.models.bulk_jobs import TERMINAL_JOB_STATUSES
 from webapp.models.types import utcnow
-from webapp.services import bulk_moderation, job_counters, notifications, verdicts
+from webapp.services import bulk_moderation, job_counters, notifications, upload_refusals, verdicts
 from webapp.services.photo_filters import NO_FILTER, PhotoFilter
 
 log = logging.getLogger(__name__)
+
+REFUSALS_SHOWN = 100
 
 
 class JobNotUploading(AppError):
@@ -45,6 +48,7 @@ class JobPage:
     per_page: int
     total: int  # the images that pass `filters`
     filters: PhotoFilter = NO_FILTER
+    refusals: tuple[UploadRefusal, ...] = ()  # the first REFUSALS_SHOWN files refused at upload
 
     @property
     def pages(self) -> int:
@@ -169,14 +173,6 @@ def check_files(job: BulkJob, files: list[FileCheck]) -> tuple[list[FileCheck], 
     return checked, max(job.orders_reserved, -1 if last is None else last) + 1
 
 
-def count_refused(job_id: uuid.UUID, count: int) -> None:
-    if count:
-        db.session.execute(
-            update(BulkJob).where(BulkJob.id == job_id).values(refused=BulkJob.refused + count)
-        )
-        db.session.commit()
-
-
 def submit_job(job: BulkJob) -> BulkJob:
     """Close the job to new files. Its photos were queued as they arrived and may all be done: such a
     job moves on here (it ends, or its job-level provider starts), as a worker's count would move it.
@@ -284,4 +280,5 @@ def job_page(
     if with_images:
         query = query.options(selectinload(PhotoSession.images))
     rows = db.session.execute(query).all()
-    return JobPage(job, rows, page, per_page, total, filters)
+    refusals = tuple(upload_refusals.of_job(job.id, REFUSALS_SHOWN)) if job.refused else ()
+    return JobPage(job, rows, page, per_page, total, filters, refusals)

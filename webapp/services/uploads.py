@@ -21,7 +21,8 @@ from webapp.extensions import db
 from webapp.imaging import ImageInfo, UploadLimits, decode_budget, inspect_upload
 from webapp.models import BulkJob, BulkJobImage, ImageKind, PhotoSession, S3Image, User, VirtualImage
 from webapp.queue import enqueue_photo_processing
-from webapp.services import bulk_jobs
+from webapp.services import bulk_jobs, upload_refusals
+from webapp.services.upload_refusals import Refusal
 from webapp.storage import StorageUnavailable, get_storage
 
 log = logging.getLogger(__name__)
@@ -178,13 +179,6 @@ class BatchFile:
     upload_order: int | None = None
 
 
-@dataclass(frozen=True)
-class Refusal:
-    filename: str
-    upload_order: int
-    error: AppError
-
-
 @dataclass
 class BatchResult:
     accepted: list[AcceptedPhoto]
@@ -205,7 +199,7 @@ def accept_batch(owner: User, job: BulkJob, files: list[BatchFile]) -> BatchResu
             )
         except AppError as error:
             result.refused.append(Refusal(display_filename(file.filename), order, error))
-    bulk_jobs.count_refused(job.id, len(result.refused))
+    upload_refusals.record(job.id, result.refused, [photo.upload_order for photo in result.accepted])
     if (
         result.refused
         and not result.accepted

@@ -25,18 +25,19 @@ def describe_batch_result(result: BatchResult) -> dict:
             for photo in result.accepted
         ],
         "rejected": [
-            {
-                "filename": refusal.filename,
-                "upload_order": refusal.upload_order,
-                "error": {"code": refusal.error.code, "message": refusal.error.message},
-            }
+            refused_file(refusal.filename, refusal.upload_order, refusal.error.code, refusal.error.message)
             for refusal in result.refused
         ],
     }
 
 
+def refused_file(filename: str, upload_order: int, code: str, message: str) -> dict:
+    """A file the server refused at upload, and why."""
+    return {"filename": filename, "upload_order": upload_order, "error": {"code": code, "message": message}}
+
+
 def describe_job_status(job: BulkJob, page: JobPage | None) -> dict:
-    """A job's counters and, when given, one page of its images."""
+    """A job's counters and, when given, one page of its images and its first refused files."""
     body = {
         "job_id": str(job.id),
         "url": job_url(job),
@@ -56,6 +57,10 @@ def describe_job_status(job: BulkJob, page: JobPage | None) -> dict:
             "page": page.page,
             "per_page": page.per_page,
             "pages": page.pages,
+            "refused_files": [
+                refused_file(refusal.filename, refusal.upload_order, refusal.error_code, refusal.message)
+                for refusal in page.refusals
+            ],
         }
     return body
 

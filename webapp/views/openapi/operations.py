@@ -4,6 +4,7 @@ from webapp.models import BankAction
 from webapp.models.banks import MAX_DISTANCE
 from webapp.services.bank_entries import NOTE_LENGTH
 from webapp.services.banks import NAME_LENGTH
+from webapp.services.bulk_jobs import REFUSALS_SHOWN
 from webapp.services.hash_lists import MAX_REPORTED, SHOWN_CHARACTERS
 from webapp.views.openapi.shapes import (
     CALLBACK_URL,
@@ -101,6 +102,14 @@ def job_paths() -> dict:
                     "page": {"type": "integer"},
                     "per_page": {"type": "integer"},
                     "pages": {"type": "integer"},
+                    "refused_files": {
+                        "type": "array",
+                        "items": ref("RefusedFile"),
+                        "maxItems": REFUSALS_SHOWN,
+                        "description": f"The first {REFUSALS_SHOWN} files refused at upload, in upload "
+                        "order, with why; `refused` counts them all. A file stored later at the same upload "
+                        "order is no longer refused.",
+                    },
                 }
             ),
         ]

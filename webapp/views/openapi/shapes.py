@@ -154,8 +154,10 @@ SCHEMAS = {
             "labels": {
                 "type": "array",
                 "items": ref("Label"),
-                "description": "A bank match's label names the bank for admins; its uploader reads "
-                "`Matched a known image`.",
+                "description": "Admins see every label and score. The uploader sees the labels that "
+                "decided the verdict: none for an approved image, and for a flagged or rejected one those at "
+                "or above a threshold of the policy in force. A bank match's label names the bank for "
+                "admins; its uploader reads `Matched a known image`.",
             },
             "model_version": NULLABLE_STRING,
             "source": NULLABLE_STRING,
@@ -242,7 +244,11 @@ SCHEMAS = {
             "processing_status": {"type": "string", "enum": [status.value for status in SessionStatus]},
             "moderation_status": {"type": "string", "enum": [status.value for status in ModerationStatus]},
             "is_nsfw": {"type": ["boolean", "null"]},
-            "labels": {"type": "array", "items": ref("Label")},
+            "labels": {
+                "type": "array",
+                "items": ref("Label"),
+                "description": "As in a photo's moderation: the uploader sees only those that decided it.",
+            },
             "model_version": NULLABLE_STRING,
             "error": NULLABLE_STRING,
         }
@@ -254,6 +260,16 @@ SCHEMAS = {
             "status": {"type": "string", "enum": [status.value for status in JobStatus]},
             "provider": {"type": "string"},
             **{name: {"type": "integer", "minimum": 0} for name in COUNTERS},
+            "failed": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Stored images whose processing or moderation failed (counted in `total`).",
+            },
+            "refused": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Files refused at upload, of which nothing was stored (not in `total`).",
+            },
             "callback_url": NULLABLE_STRING,
             "error": NULLABLE_STRING,
             "notes": {"type": "array", "items": {"type": "string"}},
