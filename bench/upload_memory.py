@@ -138,6 +138,7 @@ def main() -> int:
             "1",
             "--timeout",
             "600",
+            "--no-control-socket",
             "wsgi:app",
         ]
         web = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL)

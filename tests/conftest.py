@@ -183,7 +183,17 @@ def live_server(service_env, app) -> Iterator[str]:
     """photogate served by gunicorn on a free port, with the suite's services."""
     port = services.free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--threads", "4", "wsgi:app"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--threads",
+            "4",
+            "--no-control-socket",
+            "wsgi:app",
+        ],
         cwd=ROOT,
         env={**os.environ, **service_env},
         stdout=subprocess.DEVNULL,

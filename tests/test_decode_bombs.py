@@ -34,7 +34,17 @@ def web_server(service_env, app):
     port = services.free_port()
     env = {**os.environ, **service_env, "VALIDATION_MEMORY_BYTES": str(VALIDATION_BUDGET)}
     env["QUEUE_NAME"] = f"unserved-{uuid.uuid4().hex[:6]}"
-    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "-w", "1", "wsgi:app"]
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "-w",
+        "1",
+        "--no-control-socket",
+        "wsgi:app",
+    ]
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
