@@ -1,6 +1,6 @@
 """Bulk NSFW jobs: creation, the mapping to their images, submission, cancelling and status pages.
 
-Their counters live in job_counters.
+Their counters live in job_counters, and they move on in job_progress.
 """
 
 import logging
@@ -26,7 +26,7 @@ from webapp.models import (
 )
 from webapp.models.bulk_jobs import TERMINAL_JOB_STATUSES
 from webapp.models.types import utcnow
-from webapp.services import bulk_moderation, job_counters, notifications, upload_refusals, verdicts
+from webapp.services import job_progress, notifications, upload_refusals, verdicts
 from webapp.services.photo_filters import NO_FILTER, PhotoFilter
 
 log = logging.getLogger(__name__)
@@ -191,10 +191,10 @@ def submit_job(job: BulkJob) -> BulkJob:
     db.session.expunge(job)
     # A photo counted before this commit left the job uploading; one counted after moves it itself.
     if job.processed or not job.total:
-        moved = job_counters.settle(job.id)
+        step = job_progress.advance(job.id, submitted=True)
+        db.session.commit()
         try:
-            bulk_moderation.start_when_ready(moved)
-            notifications.job_maybe_finished(job.id)
+            job_progress.after_commit(step)
         except RedisError:
             log.warning("job submitted, its next step left to the reconciler: Redis did not answer")
     return job

@@ -17,7 +17,6 @@ from webapp.models import (
     BulkJob,
     BulkJobImage,
     ImageKind,
-    JobStatus,
     ModerationStatus,
     S3Image,
     VirtualImage,
@@ -27,24 +26,11 @@ from webapp.moderation import ModerationFailed, providers, rekognition_bulk
 from webapp.moderation.rekognition import rekognition_source
 from webapp.moderation.rekognition_bulk import ManifestEntry
 from webapp.queue import POLL_BULK_MODERATION as POLL
-from webapp.queue import START_BULK_MODERATION as START
 from webapp.queue import enqueue_job_step
 from webapp.services import photo_moderation, verdicts
 from webapp.storage import get_storage
 
 log = logging.getLogger(__name__)
-
-
-def start_when_ready(job: BulkJob) -> None:
-    """Start a job-level provider's analysis once its job is submitted and every photo of it processed."""
-    per_job = providers.get(job.provider).kind is providers.Kind.PER_JOB
-    if per_job and job.status in (JobStatus.QUEUED, JobStatus.PROCESSING) and job.processed >= job.total:
-        start(job.id)
-
-
-def start(job_id: uuid.UUID) -> None:
-    """Queue the start of the job's analysis (every photo of it is processed)."""
-    enqueue_job_step(START, job_id, "bulk-start")
 
 
 def start_analysis(job_id: uuid.UUID) -> None:

@@ -26,6 +26,8 @@ OUTCOME_COUNTERS = {
     ModerationStatus.ERROR: "failed",
 }
 RUNNING = (JobStatus.QUEUED, JobStatus.PROCESSING)
+# An image leaving one status for another: `(before, after)`.
+Move = tuple[ModerationStatus, ModerationStatus]
 
 
 def status_value(value: JobStatus):
@@ -33,9 +35,7 @@ def status_value(value: JobStatus):
     return cast(literal(value.value), BulkJob.__table__.c.status.type)
 
 
-def move(
-    job_id: uuid.UUID, moves: Mapping[tuple[ModerationStatus, ModerationStatus], int], processed: int = 0
-) -> None:
+def move(job_id: uuid.UUID, moves: Mapping[Move, int], processed: int = 0) -> None:
     """Move images between counters (each move is `(before, after)`: pending to a verdict, or a
     person changing one), and count processed photos; a running job ends in the statement that
     leaves it with no image pending and every photo processed. An ended job keeps its status.
@@ -116,11 +116,3 @@ def recount(job_id: uuid.UUID) -> None:
     for status, counter in OUTCOME_COUNTERS.items():
         setattr(job, counter, statuses.get(status, 0))
     job.processed = processed
-
-
-def settle(job_id: uuid.UUID) -> BulkJob:
-    """Let the job's status catch up with its counters, as on its submit (its photos may all be done
-    already); commits and returns the job as it now stands."""
-    move(job_id, {})
-    db.session.commit()
-    return db.session.get(BulkJob, job_id, populate_existing=True)

@@ -22,7 +22,6 @@ from webapp.extensions import db
 from webapp.models import BulkJob, BulkJobImage, User, VirtualImage, WebhookDelivery
 from webapp.models.bulk_jobs import TERMINAL_JOB_STATUSES
 from webapp.models.types import utcnow
-from webapp.queue import enqueue_notification
 from webapp.services import signing_secrets
 
 EVENT_TYPE = "job.completed"
@@ -62,18 +61,10 @@ def check_callback_url(url: str) -> None:
         raise InvalidCallbackUrl(f"Callback URL refused: {exc}") from exc
 
 
-def job_maybe_finished(job_id: uuid.UUID) -> None:
-    """If the job has ended and has a callback URL, queue its notification, exactly once."""
-    claimed = claim(job_id)
-    db.session.commit()
-    if claimed:
-        enqueue_notification(job_id)
-
-
 def claim(job_id: uuid.UUID) -> bool:
     """In the caller's transaction: claim the notification of a job that has ended and has a callback
-    URL. Of every claim, only one is True; its caller queues the notification (`enqueue_notification`)
-    once it has committed."""
+    URL. Of every claim, only one is True; its caller queues the notification once it has committed
+    (`job_progress.after_commit`)."""
     return bool(
         db.session.execute(
             update(BulkJob)

@@ -17,24 +17,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp.extensions import db
 from webapp.imaging import Derivatives, InvalidImage, RenderSettings, Rendition, make_derivatives
-from webapp.models import (
-    BulkJob,
-    BulkJobImage,
-    ImageKind,
-    PhotoSession,
-    S3Image,
-    SessionStatus,
-    VirtualImage,
-)
+from webapp.models import BulkJobImage, ImageKind, PhotoSession, S3Image, SessionStatus, VirtualImage
 from webapp.models.types import utcnow
-from webapp.queue import enqueue_notification
-from webapp.services import (
-    bulk_moderation,
-    job_counters,
-    notifications,
-    photo_moderation,
-    verdicts,
-)
+from webapp.services import job_progress, photo_moderation, verdicts
 from webapp.storage import ObjectMissing, get_storage
 from webapp.timings import Stopwatch
 
@@ -130,15 +115,9 @@ def _end(session_id: uuid.UUID, status: SessionStatus, error: str | None) -> boo
     values = {"status": status, "error": error, "completed_at": utcnow(), "updated_at": utcnow()}
     ended = _change_unended(session_id, **values)
     job_id = _job_of(session_id) if ended else None
-    claimed = False
-    if job_id is not None:
-        job_counters.move(job_id, {}, processed=1)
-        claimed = notifications.claim(job_id)
+    steps = [job_progress.advance(job_id, processed=1)] if job_id else []
     db.session.commit()
-    if job_id is not None:
-        bulk_moderation.start_when_ready(db.session.get(BulkJob, job_id, populate_existing=True))
-        if claimed:
-            enqueue_notification(job_id)
+    job_progress.after_commit(*steps)
     return ended
 
 

@@ -36,7 +36,7 @@ from webapp.queue import (
     processing_job_id,
     redis_connection,
 )
-from webapp.services import bulk_moderation, external_moderation
+from webapp.services import external_moderation, job_progress
 from webapp.storage import get_storage
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ def _bulk_analyses(cutoff) -> list[uuid.UUID]:
     )
     stalled = [job_id for job_id in db.session.scalars(query) if not is_live(f"bulk-start-{job_id}")]
     for job_id in stalled:
-        bulk_moderation.start(job_id)
+        job_progress.start_provider(job_id)
     return stalled
 
 

@@ -4,7 +4,8 @@ An outcome — a provider's result, a vendor's callback, an error, a cancel, a p
 is written to one or many images in one guarded UPDATE. A machine's outcome lands only on an image
 still `pending`, in the statement that checks it, so a result that arrives twice (a retried job, a
 replayed callback) is written and counted once; a person's decision lands whatever was there. The
-same call decides `is_nsfw`, moves the jobs' counters, and claims a job's notification when it ends.
+same call decides `is_nsfw` and moves the jobs on (`job_progress`: their counters, and the
+notification of a job that ends).
 """
 
 import json
@@ -21,14 +22,12 @@ from webapp.models import BulkJobImage, ModerationStatus, User, VirtualImage
 from webapp.models.types import utcnow
 from webapp.moderation import ModerationResult, providers
 from webapp.moderation.policy import Policy
-from webapp.queue import enqueue_notification
-from webapp.services import job_counters, notifications
+from webapp.services import job_counters, job_progress
+from webapp.services.job_counters import Move
 
 NSFW = frozenset({ModerationStatus.FLAGGED, ModerationStatus.REJECTED})
 SEVERITY = [ModerationStatus.APPROVED, ModerationStatus.FLAGGED, ModerationStatus.REJECTED]
 MANUAL = "manual"
-
-Move = tuple[ModerationStatus, ModerationStatus]
 
 
 @dataclass(frozen=True)
@@ -162,14 +161,10 @@ def _per_job(moves: Mapping[uuid.UUID, Move]) -> dict[uuid.UUID, Counter[Move]]:
 
 
 def _settle(per_job: Mapping[uuid.UUID, Counter[Move]]) -> None:
-    """Move each job's counters and claim the notification of every job that ended, in the verdicts'
-    transaction; commit, then queue what was claimed."""
-    for job_id, job_moves in per_job.items():
-        job_counters.move(job_id, job_moves)
-    claimed = [job_id for job_id in per_job if notifications.claim(job_id)]
+    """Move each job on in the verdicts' transaction; commit, then queue what that calls for."""
+    steps = [job_progress.advance(job_id, job_moves) for job_id, job_moves in per_job.items()]
     db.session.commit()
-    for job_id in claimed:
-        enqueue_notification(job_id)
+    job_progress.after_commit(*steps)
 
 
 def _set_based(outcomes: Mapping[uuid.UUID, Outcome]) -> bool:
