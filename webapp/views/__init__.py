@@ -17,6 +17,7 @@ from webapp.views import links
 
 
 def register_blueprints(app: Flask) -> None:
+    """Every blueprint, in the order their routes are matched; the error handlers; template globals."""
     from webapp.views import (
         account,
         admin,
@@ -57,12 +58,7 @@ def register_blueprints(app: Flask) -> None:
         docs,
     ):
         app.register_blueprint(module.blueprint)
-    app.register_error_handler(AppError, _app_error)
-    app.register_error_handler(CSRFError, _csrf_error)
-    app.register_error_handler(RateLimitExceeded, _rate_limited)
-    app.register_error_handler(HTTPException, _http_error)
-    for outage in (OperationalError, RedisError, StorageUnavailable):
-        app.register_error_handler(outage, _backend_down)
+    _register_error_handlers(app)
     app.jinja_env.globals.update(
         image_url=links.image_url,
         iso=iso,
@@ -71,11 +67,21 @@ def register_blueprints(app: Flask) -> None:
     )
 
 
+def _register_error_handlers(app: Flask) -> None:
+    """Errors become the API's error shape or an error page; a backing service down is a 503."""
+    app.register_error_handler(AppError, _app_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(RateLimitExceeded, _rate_limited)
+    app.register_error_handler(HTTPException, _http_error)
+    for outage in (OperationalError, RedisError, StorageUnavailable):
+        app.register_error_handler(outage, _backend_down)
+
+
 def error_response(
     code: str, message: str, status: int, retry_after: int | None = None, details: dict | None = None
 ) -> Response:
-    """API.md's error shape for /api/ requests (with any details beside code and message); a small
-    error page for everyone else."""
+    """/api/openapi.json's error shape for /api/ requests (with any details beside code and
+    message); a small error page for everyone else."""
     if request.path.startswith("/api/"):
         response = jsonify(error={"code": code, "message": message} | (details or {}))
     else:

@@ -87,11 +87,6 @@ def example_value(document: dict, schema: dict) -> Any:
         return schema["const"]
     if schema.get("enum"):
         return schema["enum"][0]
-    if "allOf" in schema:
-        merged: dict = {}
-        for part in schema["allOf"]:
-            merged |= example_value(document, part)
-        return merged
     kind = _type(schema)
     if kind == "object":
         return {name: example_value(document, field) for name, field in _shown_properties(schema).items()}

@@ -1,0 +1,171 @@
+"""Single photos (blueprint `api`): upload, list, read, delete; and the shapes of a photo."""
+
+from webapp.models import BankAction, ImageKind, ModerationStatus, SessionStatus
+from webapp.views.openapi.shapes import (
+    NULLABLE_STRING,
+    PROVIDER,
+    TIME,
+    UPLOAD_LIMITS,
+    UUID,
+    errors,
+    json_answer,
+    multipart,
+    obj,
+    paged,
+    paging,
+    path_id,
+    photo_filters,
+    ref,
+)
+
+
+def paths() -> dict:
+    """The photo operations, by path."""
+    return {
+        "/api/photos/upload": {"post": upload_photo()},
+        "/api/photos": {"get": list_photos()},
+        "/api/photos/{session_id}": {
+            "parameters": [path_id("session_id")],
+            "get": get_photo(),
+            "delete": delete_photo(),
+        },
+    }
+
+
+def upload_photo() -> dict:
+    return {
+        "summary": "Upload one photo",
+        "description": "JPEG (multi-picture too), PNG, WebP, GIF, HEIC/HEIF or AVIF, by content. "
+        + UPLOAD_LIMITS,
+        "requestBody": multipart(
+            {"file": {"type": "string", "format": "binary"}, "provider": PROVIDER}, ["file"]
+        ),
+        "responses": {
+            "202": json_answer(
+                obj({"session_id": UUID, "virtual_image_id": UUID, "status": {"const": "pending"}}),
+                "Stored and queued.",
+            ),
+            **errors(400, 409, 413, 415, 422, 503),
+        },
+    }
+
+
+def list_photos() -> dict:
+    return {
+        "summary": "List your photos, newest first",
+        "parameters": paging() + photo_filters(),
+        "responses": {
+            "200": json_answer(paged("photos", ref("Photo")), "One page of photos."),
+            **errors(400),
+        },
+    }
+
+
+def get_photo() -> dict:
+    return {
+        "summary": "A photo: status, stored images with short-lived URLs, moderation",
+        "responses": {"200": json_answer(ref("Photo"), "The photo."), **errors(404)},
+    }
+
+
+def delete_photo() -> dict:
+    return {
+        "summary": "Delete a photo, its objects and rows",
+        "responses": {"204": {"description": "Deleted."}, **errors(404, 503)},
+    }
+
+
+LABEL = obj(
+    {
+        "Name": {"type": "string"},
+        "ParentName": {"type": "string"},
+        "Confidence": {"type": "number", "minimum": 0, "maximum": 100},
+        "TaxonomyLevel": {"type": "integer"},
+    },
+    ["Name", "Confidence"],
+)
+
+IMAGE = obj(
+    {
+        "image_id": UUID,
+        "kind": {"type": "string", "enum": [kind.value for kind in ImageKind]},
+        "key": {"type": "string"},
+        "url": {"type": "string", "description": "Short-lived; the link alone lets anyone load it."},
+        "content_type": {"type": "string"},
+        "width": {"type": ["integer", "null"]},
+        "height": {"type": ["integer", "null"]},
+        "bytes": {"type": "integer"},
+    }
+)
+
+MATCH = {
+    **obj(
+        {
+            "bank_id": UUID,
+            "bank": {"type": "string"},
+            "action": {"type": "string", "enum": [action.value for action in BankAction]},
+            "entry_id": UUID,
+            "distance": {"type": "integer", "minimum": 0, "maximum": 256},
+            "origin_image_id": {"type": ["string", "null"], "format": "uuid"},
+        },
+        [],
+    ),
+    "type": ["object", "null"],
+    "description": "Admins: the bank entry that decided it (source `hash_match`).",
+}
+
+MODERATION = {
+    **obj(
+        {
+            "virtual_image_id": UUID,
+            "status": {"type": "string", "enum": [status.value for status in ModerationStatus]},
+            "is_nsfw": {"type": ["boolean", "null"]},
+            "labels": {
+                "type": "array",
+                "items": ref("Label"),
+                "description": "Admins see every label and score. The uploader sees the labels that "
+                "decided the verdict: none for an approved image, and for a flagged or rejected one those at "
+                "or above a threshold of the policy in force. A bank match's label names the bank for "
+                "admins; its uploader reads `Matched a known image`.",
+            },
+            "model_version": NULLABLE_STRING,
+            "source": NULLABLE_STRING,
+            "sha256": {"type": "string", "description": "SHA-256 of the uploaded bytes."},
+            "pdq_hash": {
+                "type": ["string", "null"],
+                "description": "PDQ perceptual hash (64 hex digits) of the processed pixels, once processed.",
+            },
+            "pdq_quality": {"type": ["integer", "null"], "minimum": 0, "maximum": 100},
+            "match": MATCH,
+            "duplicate_of": {
+                "type": ["string", "null"],
+                "format": "uuid",
+                "description": "The earlier image of the same owner with the same bytes whose verdict "
+                "it reuses (source `duplicate_of`).",
+            },
+            "reviews": {
+                "type": "array",
+                "items": ref("Review"),
+                "description": "Every decision a person made on it, oldest first.",
+            },
+        },
+        ["virtual_image_id", "status", "is_nsfw", "labels", "model_version", "source", "reviews"],
+    ),
+    "type": ["object", "null"],
+}
+
+PHOTO = obj(
+    {
+        "session_id": UUID,
+        "status": {"type": "string", "enum": [status.value for status in SessionStatus]},
+        "original_image_id": {"type": ["string", "null"], "format": "uuid"},
+        "processed_image_id": {"type": ["string", "null"], "format": "uuid"},
+        "error": NULLABLE_STRING,
+        "created_at": TIME,
+        "completed_at": TIME,
+        "images": {"type": "array", "items": ref("Image")},
+        "moderation": ref("Moderation"),
+    }
+)
+
+SCHEMAS = {"Label": LABEL, "Image": IMAGE, "Moderation": MODERATION, "Photo": PHOTO}
