@@ -26,8 +26,7 @@ from PIL import Image
 from playwright.sync_api import sync_playwright
 
 from bench.system import EMAIL, PASSWORD, running_photogate
-from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path
-from tests.support.browser import log_in
+from webapp.testing.browser import CHROMIUM_ARGS, chromium_path, log_in
 
 # Installed before the page's own scripts: what the page does is observed, not changed.
 OBSERVE = """

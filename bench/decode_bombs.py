@@ -27,10 +27,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from tests.support.bombs import gif_of_frames, progressive_jpeg, scan_bomb
 from webapp.imaging import InvalidImage, UploadLimits, decode_budget, inspect_upload, validation
 from webapp.imaging.budget import decode_cost
 from webapp.imaging.jpeg import MAX_SCANS, read_picture
+from webapp.testing.bombs import gif_of_frames, progressive_jpeg, scan_bomb
 
 MIB = 1024 * 1024
 BUDGET = 128 * MIB

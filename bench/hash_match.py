@@ -23,7 +23,6 @@ non-zero when one is missed.
 
 import argparse
 import io
-import os
 import random
 import statistics
 import sys
@@ -38,7 +37,6 @@ from sqlalchemy import text
 
 from bench.pipeline import PHOTO_SIZE, make_photo
 from bench.support import bench_app, median, timed
-from tests.support import services
 from webapp.extensions import db
 from webapp.imaging import crop_fingerprints, fingerprint, make_derivatives
 from webapp.queue import redis_connection
@@ -95,17 +93,11 @@ def main() -> int:
     parser.add_argument("--warm", action="store_true", help="time lookups back to back, caches warm")
     parser.add_argument("--import-lines", type=int, default=100_000, help="lines of the imported list")
     args = parser.parse_args()
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        services.redis_server() as server,
-        services.redis_database(server, f"bench-hash-match-{os.getpid()}") as redis_url,
-    ):
-        # find_match counts each lookup in Redis: a database of our own keeps others' counts apart.
-        os.environ["REDIS_URL"] = redis_url
-        with bench_app(Path(tmp)) as app, app.app_context():
-            results, refreshes = measure_banks(args.sizes, args.lookups, args.warm)
-            redis_connection().delete(hash_matching.LOOKUPS_KEY)
-            imports = measure_import(args.import_lines)
+    # find_match counts each lookup in Redis: the app's database of its own keeps others' counts apart.
+    with tempfile.TemporaryDirectory() as tmp, bench_app(Path(tmp)) as app, app.app_context():
+        results, refreshes = measure_banks(args.sizes, args.lookups, args.warm)
+        redis_connection().delete(hash_matching.LOOKUPS_KEY)
+        imports = measure_import(args.import_lines)
     hashing, decoded = measure_hashing(args.runs)
     print_banks(results, refreshes, args.lookups, args.warm)
     print(

@@ -29,8 +29,8 @@ from pathlib import Path
 
 from PIL import ExifTags, Image, ImageChops, ImageDraw, ImageFilter, ImageOps, ImageStat
 
-from tests.support.factories import heic_bytes
 from webapp.imaging import RenderSettings, UploadLimits, decode_budget, inspect_upload, make_derivatives
+from webapp.testing.images import heic_bytes
 
 PHOTO_SIZE = (4000, 3000)
 TARGET_PER_CORE = 3.0

@@ -60,10 +60,12 @@ def main() -> int:
 
 
 def _seeded(size: int) -> tuple:
-    """A job of `size` images with their results written, its owner and the owner's API token."""
+    """A job of `size` images with their results written, its owner's login (what Flask-Login keeps in
+    the session) and the owner's API token."""
     user_id, job_id, images = seed_job(size)
     bulk_moderation.write_outcome(job_id, outcome_for(images))
-    return user_id, job_id, issue_token(db.session.get(User, user_id))
+    owner = db.session.get(User, user_id)
+    return owner.get_id(), job_id, issue_token(owner)
 
 
 def _status(client, job) -> None:
@@ -73,9 +75,9 @@ def _status(client, job) -> None:
 
 
 def _fragment(client, job) -> None:
-    user_id, job_id, _ = job
+    login, job_id, _ = job
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = login
         session["_fresh"] = True
     response = client.get(f"/jobs/{job_id}", headers={"HX-Request": "true"})
     assert response.status_code == 200

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from tests.support import services
 from webapp import create_app
 from webapp.extensions import db
 from webapp.models import (
@@ -25,20 +24,29 @@ from webapp.models import (
     VirtualImage,
 )
 from webapp.models.types import utcnow
+from webapp.testing import servers
 
 
 @contextmanager
 def bench_app(tmp: Path) -> Iterator:
-    """An app on a fresh PostgreSQL database (what answers on 127.0.0.1, else a private server)."""
+    """An app on a fresh PostgreSQL database and a Redis database of its own (on what answers on
+    127.0.0.1, else private servers)."""
     from flask_migrate import upgrade
 
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     name = f"photogate_bench_{uuid.uuid4().hex[:8]}"
-    with services.postgres_server() as server, services.database(server, name) as url:
+    with (
+        servers.postgres_server() as server,
+        servers.database(server, name) as url,
+        servers.redis_server() as redis_server,
+        servers.redis_database(redis_server, name) as redis_url,
+    ):
         app = create_app(
             {
                 "SQLALCHEMY_DATABASE_URI": url.replace("postgresql://", "postgresql+psycopg2://"),
+                # Rate limits and readiness need Redis: without it every API request is a 503.
+                "REDIS_URL": redis_url,
                 # Presigning is local computation: no S3 server is needed to sign thumbnail URLs.
                 "S3_BUCKET": "photogate-bench",
                 "S3_ENDPOINT_URL": "http://127.0.0.1:9",

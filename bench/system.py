@@ -18,7 +18,7 @@ from pathlib import Path
 import boto3
 import redis
 
-from tests.support import services
+from webapp.testing import servers
 
 ROOT = Path(__file__).resolve().parent.parent
 EMAIL, PASSWORD = "bench@example.com", "a long bench password"
@@ -44,11 +44,11 @@ def backend(name: str) -> Iterator[dict[str, str]]:
         yield {}
         return
     with (
-        services.postgres_server() as server,
-        services.database(server, f"photogate_bench_{uuid.uuid4().hex[:8]}") as database_url,
-        services.redis_server() as redis_server,
-        services.redis_database(redis_server, f"bench-{uuid.uuid4()}") as redis_url,
-        services.moto_server() as endpoint,
+        servers.postgres_server() as server,
+        servers.database(server, f"photogate_bench_{uuid.uuid4().hex[:8]}") as database_url,
+        servers.redis_server() as redis_server,
+        servers.redis_database(redis_server, f"bench-{uuid.uuid4()}") as redis_url,
+        servers.moto_server() as endpoint,
     ):
         # The database is ours alone while we hold its claim; a crashed run may have left work in it.
         redis.Redis.from_url(redis_url).flushdb()
@@ -70,7 +70,7 @@ def running_photogate(instance: Path, backend_env: dict[str, str], workers: int)
     """`flask --app wsgi up` in `instance`, its output in up.log there, every worker listening and a
     user made; yields (address, API token, pid of `up`). Stopped with Ctrl-C, as a person would."""
     env = {name: value for name, value in os.environ.items() if name not in CONFIGURATION}
-    env |= backend_env | {"PHOTOGATE_INSTANCE_PATH": str(instance), "PORT": str(services.free_port())}
+    env |= backend_env | {"PHOTOGATE_INSTANCE_PATH": str(instance), "PORT": str(servers.free_port())}
     env |= {"WORKERS": str(workers), "LOG_LEVEL": "INFO"}
     base, log = f"http://127.0.0.1:{env['PORT']}", instance / "up.log"
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]

@@ -52,9 +52,9 @@ from PIL import Image
 
 from bench.pipeline import PHOTO_SIZE, make_photo
 from bench.system import PeakMemory, backend, running_photogate, wait_for_lines
-from tests.support.factories import heic_bytes
 from webapp.imaging import make_derivatives
 from webapp.moderation import providers
+from webapp.testing.images import heic_bytes
 from webapp.timings import timed
 
 FORMATS = {"jpeg": ".jpg", "png": ".png", "heic": ".heic"}

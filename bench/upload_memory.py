@@ -24,8 +24,8 @@ from pathlib import Path
 import boto3
 from PIL import Image
 
-from tests.support import services
-from tests.support.processes import ROOT
+from bench.system import ROOT
+from webapp.testing import servers
 
 FLAT_MIB = 25
 BOUNDARY = "photogate-bench-boundary"
@@ -97,10 +97,10 @@ def main() -> int:
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     with (
         tempfile.TemporaryDirectory() as tmp,
-        services.postgres_server() as server,
-        services.database(server, f"photogate_bench_{uuid.uuid4().hex[:8]}") as database,
-        services.redis_server() as redis_url,
-        services.moto_server() as s3_endpoint,
+        servers.postgres_server() as server,
+        servers.database(server, f"photogate_bench_{uuid.uuid4().hex[:8]}") as database,
+        servers.redis_server() as redis_url,
+        servers.moto_server() as s3_endpoint,
     ):
         env = {
             **os.environ,
@@ -127,7 +127,7 @@ def main() -> int:
             capture_output=True,
         )
         token = created.stdout.decode().strip().splitlines()[-1]
-        port = services.free_port()
+        port = servers.free_port()
         command = [
             sys.executable,
             "-m",
@@ -143,7 +143,7 @@ def main() -> int:
         ]
         web = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
         try:
-            services.wait_until(
+            servers.wait_until(
                 lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/login"), 30, "gunicorn"
             )
             worker_pid = int(Path(f"/proc/{web.pid}/task/{web.pid}/children").read_text().split()[0])

@@ -14,7 +14,6 @@ from botocore.stub import Stubber
 from flask_migrate import upgrade
 from sqlalchemy import text
 
-from tests.support import services
 from tests.support.environment import (
     BUCKET,
     NOTIFICATION_SECRET,
@@ -31,17 +30,18 @@ from webapp.extensions import db
 from webapp.moderation import providers
 from webapp.queue import photo_queue, redis_connection
 from webapp.storage import get_storage
+from webapp.testing import servers
 
 
 @pytest.fixture(scope="session")
 def service_env(tmp_path_factory) -> Iterator[dict[str, str]]:
     """The environment every process of the suite (this one, workers, web servers) runs with."""
     with (
-        services.postgres_server() as postgres,
-        services.database(postgres, f"photogate_test_{RUN_ID}") as database_url,
-        services.redis_server() as redis_server_url,
-        services.redis_database(redis_server_url, RUN_ID) as redis_url,
-        services.moto_server() as s3_endpoint,
+        servers.postgres_server() as postgres,
+        servers.database(postgres, f"photogate_test_{RUN_ID}") as database_url,
+        servers.redis_server() as redis_server_url,
+        servers.redis_database(redis_server_url, RUN_ID) as redis_url,
+        servers.moto_server() as s3_endpoint,
     ):
         env = {
             "DATABASE_URL": database_url,
@@ -181,7 +181,7 @@ def worker(service_env) -> Iterator[subprocess.Popen]:
 @pytest.fixture(scope="session")
 def live_server(service_env, app) -> Iterator[str]:
     """photogate served by gunicorn on a free port, with the suite's services."""
-    port = services.free_port()
+    port = servers.free_port()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -200,7 +200,7 @@ def live_server(service_env, app) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    services.wait_until(lambda: urllib.request.urlopen(base + "/login", timeout=2), 30, "gunicorn")
+    servers.wait_until(lambda: urllib.request.urlopen(base + "/login", timeout=2), 30, "gunicorn")
     yield base
     stop(process)
 

@@ -1,4 +1,4 @@
-"""Refused uploads: a clear API.md error, decided by content, and nothing stored or recorded."""
+"""Refused uploads: a clear /docs/api error, decided by content, and nothing stored or recorded."""
 
 import io
 

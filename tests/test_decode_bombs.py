@@ -17,12 +17,12 @@ import pytest
 import requests
 from PIL import Image
 
-from tests.support import services
-from tests.support.bombs import gif_of_frames, progressive_jpeg, scan_bomb
 from tests.support.factories import encoded, image_bytes, multi_picture_jpeg, upload, wait_until_terminal
 from tests.support.processes import ROOT, start_worker, stop
 from webapp.imaging import UploadLimits, decode_budget, inspect_upload
 from webapp.imaging.jpeg import MAX_SCANS, JpegPicture, read_picture
+from webapp.testing import servers
+from webapp.testing.bombs import gif_of_frames, progressive_jpeg, scan_bomb
 
 MIB = 1024 * 1024
 VALIDATION_BUDGET = 16 * MIB
@@ -31,7 +31,7 @@ VALIDATION_BUDGET = 16 * MIB
 @pytest.fixture
 def web_server(service_env, app):
     """A gunicorn worker with a 16 MiB validation budget, and its pid; no worker takes its jobs."""
-    port = services.free_port()
+    port = servers.free_port()
     env = {**os.environ, **service_env, "VALIDATION_MEMORY_BYTES": str(VALIDATION_BUDGET)}
     env["QUEUE_NAME"] = f"unserved-{uuid.uuid4().hex[:6]}"
     command = [
@@ -50,7 +50,7 @@ def web_server(service_env, app):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        services.wait_until(lambda: urllib.request.urlopen(base + "/login", timeout=2), 30, "gunicorn")
+        servers.wait_until(lambda: urllib.request.urlopen(base + "/login", timeout=2), 30, "gunicorn")
         worker_pid = int(Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()[0])
         yield base, worker_pid
     finally:

@@ -7,10 +7,10 @@ from sqlalchemy import func, select
 
 from tests.support.factories import image_bytes, upload, wait_until_terminal
 from tests.support.jobs import wait_for_job
-from tests.support.services import free_port
 from webapp import create_app
 from webapp.extensions import db
 from webapp.models import BulkJobImage, ModerationReview, PhotoSession, S3Image, VirtualImage
+from webapp.testing.servers import free_port
 
 
 def counts(app) -> tuple[int, int, int, int]:

@@ -20,9 +20,9 @@ from tests.support.environment import REQUEST_SECRET, WEBHOOK_SECRET
 from tests.support.factories import encoded, image_bytes, scene, wait_for
 from tests.support.faults import descendants
 from tests.support.processes import ROOT, running
-from tests.support.services import free_port, wait_until
 from tests.support.standin import StandIn, call_back
 from webapp.imaging import make_derivatives
+from webapp.testing.servers import free_port, wait_until
 
 # Settings the suite exports that `make run` must do without.
 CONFIGURATION = (

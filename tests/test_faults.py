@@ -21,7 +21,6 @@ from flask_migrate import upgrade
 from PIL import Image
 from sqlalchemy import func, select, text
 
-from tests.support import services
 from tests.support.factories import Person, make_user, wait_for
 from tests.support.faults import CuttableProxy, kill_tree
 from tests.support.processes import ROOT, stop
@@ -29,6 +28,7 @@ from webapp import create_app
 from webapp.extensions import db
 from webapp.models import BulkJob, BulkJobImage, PhotoSession, S3Image, VirtualImage
 from webapp.queue import redis_connection
+from webapp.testing import servers
 
 pytestmark = pytest.mark.faults
 BUCKET = "photogate-faults"
@@ -39,7 +39,7 @@ BATCH = 50
 class Stack:
     app: object
     env: dict
-    postgres: services.PrivatePostgres
+    postgres: servers.PrivatePostgres
     s3_proxy: CuttableProxy
     s3: object
     owner: Person | None = None
@@ -57,11 +57,11 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     with (
-        services.private_postgres() as postgres,
-        services.database(postgres.url, "photogate_faults") as database_url,
-        services.redis_server() as redis_server_url,
-        services.redis_database(redis_server_url, f"faults-{uuid.uuid4().hex}") as redis_url,
-        services.moto_server() as s3_endpoint,
+        servers.private_postgres() as postgres,
+        servers.database(postgres.url, "photogate_faults") as database_url,
+        servers.redis_server() as redis_server_url,
+        servers.redis_database(redis_server_url, f"faults-{uuid.uuid4().hex}") as redis_url,
+        servers.moto_server() as s3_endpoint,
         pytest.MonkeyPatch.context() as patch,
     ):
         proxy = CuttableProxy(int(s3_endpoint.rsplit(":", 1)[1]))

@@ -11,7 +11,6 @@ from contextlib import contextmanager
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support import services
 from tests.support.factories import image_bytes, upload, wait_for, wait_until_terminal
 from tests.support.processes import start_worker, stop
 from webapp import create_app
@@ -19,13 +18,14 @@ from webapp.log_context import LOG_FORMAT, ContextFormatter, configure_logging
 from webapp.services import banks
 from webapp.services.processing import process_session
 from webapp.services.readiness import CHECK_TIMEOUT_SECONDS
+from webapp.testing import servers
 
 Samples = dict[tuple[str, frozenset], float]
 
 
 def dead_endpoints() -> dict[str, dict[str, str]]:
     """Per backend, the setting that points it at a port where nothing listens."""
-    port = services.free_port()
+    port = servers.free_port()
     return {
         "database": {"SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg2://postgres@127.0.0.1:{port}/photogate"},
         "redis": {"REDIS_URL": f"redis://127.0.0.1:{port}/0"},

@@ -11,9 +11,9 @@ from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
 from sqlalchemy import inspect
 
-from tests.support import services
 from webapp import create_app
 from webapp.extensions import db, migrate
+from webapp.testing import servers
 
 
 def test_there_is_exactly_one_head(app):
@@ -36,8 +36,8 @@ def _upgrade_and_compare(database_url: str) -> tuple[set[str], list]:
 
 def test_an_empty_postgresql_database_upgrades_to_head_and_matches_the_models(service_env):
     with (
-        services.postgres_server() as server,
-        services.database(server, f"photogate_migrate_{uuid.uuid4().hex[:8]}") as url,
+        servers.postgres_server() as server,
+        servers.database(server, f"photogate_migrate_{uuid.uuid4().hex[:8]}") as url,
     ):
         tables, differences = _upgrade_and_compare(url.replace("postgresql://", "postgresql+psycopg2://"))
     assert tables == set(db.metadata.tables) | {"alembic_version"}
@@ -80,8 +80,8 @@ def test_users_from_before_0008_each_get_a_signing_secret_of_their_own(service_e
         secrets = _signing_secrets_after_0008(f"sqlite:///{tmp_path / 'photogate.db'}")
     else:
         with (
-            services.postgres_server() as server,
-            services.database(server, f"photogate_migrate_{uuid.uuid4().hex[:8]}") as url,
+            servers.postgres_server() as server,
+            servers.database(server, f"photogate_migrate_{uuid.uuid4().hex[:8]}") as url,
         ):
             secrets = _signing_secrets_after_0008(url.replace("postgresql://", "postgresql+psycopg2://"))
 
@@ -130,8 +130,8 @@ def test_tokens_from_before_0010_are_named_as_such(service_env, tmp_path, backen
         names = _token_names_after_0010(f"sqlite:///{tmp_path / 'photogate.db'}")
     else:
         with (
-            services.postgres_server() as server,
-            services.database(server, f"photogate_migrate_{uuid.uuid4().hex[:8]}") as url,
+            servers.postgres_server() as server,
+            servers.database(server, f"photogate_migrate_{uuid.uuid4().hex[:8]}") as url,
         ):
             names = _token_names_after_0010(url.replace("postgresql://", "postgresql+psycopg2://"))
 

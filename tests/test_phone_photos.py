@@ -8,7 +8,6 @@ import pytest
 from PIL import Image
 
 from tests.support.factories import (
-    heic_bytes,
     marked,
     multi_picture_jpeg,
     red_corner,
@@ -16,6 +15,7 @@ from tests.support.factories import (
     wait_until_terminal,
 )
 from webapp.imaging import UploadLimits, decode_budget, inspect_upload, make_derivatives
+from webapp.testing.images import heic_bytes
 
 LIMITS = UploadLimits(max_pixels=10**8, max_frames=100, decode_budget=decode_budget(64 * 2**20))
 GAIN_MAP = Image.new("L", (100, 75), 128)

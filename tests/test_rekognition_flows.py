@@ -13,11 +13,12 @@ import pytest
 from botocore.stub import ANY
 
 from tests.support.environment import BUCKET
-from tests.support.factories import heic_bytes, image_bytes, marked
+from tests.support.factories import image_bytes, marked
 from webapp.extensions import db
 from webapp.models import BulkJob, JobStatus, ModerationStatus, PhotoSession, VirtualImage
 from webapp.moderation import ModerationUnavailable
 from webapp.services import bulk_moderation, processing
+from webapp.testing.images import heic_bytes
 
 EXPLICIT = [
     {

@@ -2,9 +2,9 @@
 
 import pytest
 
-from tests.support import services
 from tests.support.factories import image_bytes, upload, wait_until_terminal
 from tests.support.processes import start_worker, stop
+from webapp.testing import servers
 
 
 @pytest.fixture
@@ -12,7 +12,7 @@ def queue_with_unreachable_storage(app, service_env, monkeypatch):
     """A queue served by a worker whose S3 endpoint does not answer."""
     queue = f"{service_env['QUEUE_NAME']}-unreachable"
     monkeypatch.setitem(app.config, "QUEUE_NAME", queue)
-    dead_endpoint = f"http://127.0.0.1:{services.free_port()}"
+    dead_endpoint = f"http://127.0.0.1:{servers.free_port()}"
     process = start_worker(service_env, {"QUEUE_NAME": queue, "S3_ENDPOINT_URL": dead_endpoint})
     yield queue
     stop(process)
@@ -38,7 +38,7 @@ def test_an_admin_requeue_of_a_photo_that_failed_for_good_processes_it_again(
 
     queue = f"{service_env['QUEUE_NAME']}-requeue"
     monkeypatch.setitem(app.config, "QUEUE_NAME", queue)
-    dead_endpoint = f"http://127.0.0.1:{services.free_port()}"
+    dead_endpoint = f"http://127.0.0.1:{servers.free_port()}"
     broken = start_worker(service_env, {"QUEUE_NAME": queue, "S3_ENDPOINT_URL": dead_endpoint})
     try:
         session_id = upload(client, user.headers, image_bytes()).get_json()["session_id"]

@@ -1,4 +1,4 @@
-"""POST /api/webhooks/moderation: every bad request gets its API.md status and changes nothing."""
+"""POST /api/webhooks/moderation: every bad request gets its /docs/api status and changes nothing."""
 
 import io
 import json
@@ -96,7 +96,7 @@ def counters(app, job_id: str) -> dict[str, int]:
 
 
 def refused(response, status: int, code: str, field: str) -> bool:
-    """The answer is API.md's error shape with this status and code, and its message names the field."""
+    """The answer is /docs/api's error shape with this status and code, and its message names the field."""
     error = response.get_json()["error"]
     return (response.status_code, error["code"]) == (status, code) and field in error["message"]
 

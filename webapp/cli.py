@@ -1,4 +1,4 @@
-"""Command line: `flask --app wsgi users ...` and `flask --app wsgi up` (API.md, README.md)."""
+"""Command line: `flask --app wsgi users ...` and `flask --app wsgi up` (README.md)."""
 
 import os
 

@@ -1,31 +1,14 @@
 """Browser tests: Debian's headless Chromium, driven by Playwright, against a live gunicorn server.
 
-The server is tests/conftest.py's `live_server`; the login steps are in tests/support/browser.py.
+The server is tests/conftest.py's `live_server`; the login steps are in webapp/testing/browser.py.
 """
 
-import shutil
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-# Without these, Chromium reaches for Google's services at start and this closed network refuses them.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def chromium_path() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not found:
-        pytest.fail("Debian's chromium is not installed: `make test` installs it (apt-get install chromium).")
-    return found
+from webapp.testing.browser import CHROMIUM_ARGS, chromium_path
 
 
 @pytest.fixture(scope="session")

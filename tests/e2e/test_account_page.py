@@ -4,7 +4,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.support.browser import log_in
+from webapp.testing.browser import log_in
 
 pytestmark = pytest.mark.e2e
 

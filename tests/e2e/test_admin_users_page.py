@@ -4,7 +4,7 @@ that takes something away asks first, and their own row offers none of them."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import log_in
+from webapp.testing.browser import log_in
 
 pytestmark = pytest.mark.e2e
 

@@ -3,8 +3,9 @@
 import pytest
 from playwright.sync_api import Route, expect
 
-from tests.support.browser import batch_controls, hidden_but_shown, log_in
+from tests.support.browser import batch_controls, hidden_but_shown
 from tests.support.factories import image_bytes
+from webapp.testing.browser import log_in
 
 pytestmark = pytest.mark.e2e
 

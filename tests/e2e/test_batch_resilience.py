@@ -13,10 +13,11 @@ import pytest
 from playwright.sync_api import Route, expect
 from sqlalchemy import select
 
-from tests.support.browser import batch_controls, hidden_but_shown, log_in
+from tests.support.browser import batch_controls, hidden_but_shown
 from tests.support.factories import image_bytes
 from webapp.extensions import db
 from webapp.models import BulkJobImage, VirtualImage
+from webapp.testing.browser import log_in
 
 pytestmark = pytest.mark.e2e
 

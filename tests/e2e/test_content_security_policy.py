@@ -9,9 +9,10 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import hidden_but_shown, log_in
+from tests.support.browser import hidden_but_shown
 from tests.support.factories import image_bytes, make_user, wait_until_terminal
 from tests.support.reviews import waiting_photo
+from webapp.testing.browser import log_in
 
 pytestmark = pytest.mark.e2e
 

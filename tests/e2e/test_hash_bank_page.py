@@ -3,11 +3,11 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import log_in
 from tests.support.factories import encoded, scene, upload, wait_until_terminal
 from webapp.extensions import db
 from webapp.imaging import MIN_QUALITY
 from webapp.models import ModerationStatus, VirtualImage
+from webapp.testing.browser import log_in
 
 pytestmark = pytest.mark.e2e
 

@@ -6,8 +6,9 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.support.browser import log_in
-from tests.support.factories import heic_bytes, marked, multi_picture_jpeg, red_corner
+from tests.support.factories import marked, multi_picture_jpeg, red_corner
+from webapp.testing.browser import log_in
+from webapp.testing.images import heic_bytes
 
 pytestmark = pytest.mark.e2e
 

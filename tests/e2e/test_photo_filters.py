@@ -3,8 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import log_in
 from tests.support.verdicts import job_with, photo_with, set_job_image
+from webapp.testing.browser import log_in
 
 pytestmark = pytest.mark.e2e
 

@@ -3,10 +3,10 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import log_in
 from tests.support.factories import wait_until_terminal
 from tests.support.reviews import image_state, reviews_of, waiting_photo
 from webapp.models import ModerationStatus
+from webapp.testing.browser import log_in
 
 pytestmark = pytest.mark.e2e
 

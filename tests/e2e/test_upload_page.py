@@ -3,8 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import log_in
 from tests.support.factories import image_bytes
+from webapp.testing.browser import log_in
 
 pytestmark = pytest.mark.e2e
 

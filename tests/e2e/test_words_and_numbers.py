@@ -6,9 +6,9 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.support.browser import log_in
 from tests.support.factories import image_bytes
 from tests.support.reviews import UNDER_THRESHOLDS, waiting_photo
+from webapp.testing.browser import log_in
 
 pytestmark = pytest.mark.e2e
 

@@ -1,1 +1,2 @@
-"""Helpers the test modules and the benchmarks share; fixtures stay in the conftest.py files."""
+"""Helpers only the test modules use (what the benchmarks need too is in webapp/testing/); fixtures
+stay in the conftest.py files."""

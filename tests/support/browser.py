@@ -1,14 +1,6 @@
-"""Steps a browser test takes through Playwright's page: logging in, and what a page shows."""
+"""What a page shows in a browser test, read through Playwright (logging in is webapp.testing.browser's)."""
 
 from playwright.sync_api import Locator, Page
-
-
-def log_in(page: Page, base: str, email: str, password: str) -> None:
-    page.goto(base + "/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/upload")
 
 
 def hidden_but_shown(page: Page) -> list[str]:

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import pillow_heif
 from flask import Flask
 from PIL import ExifTags, Image, ImageDraw
 
@@ -82,20 +81,6 @@ def red_corner(im: Image.Image) -> str:
     }
     red = [name for name, xy in corners.items() if im.convert("RGB").getpixel(xy)[0] > 160]
     return red[0] if len(red) == 1 else f"unclear: {red}"
-
-
-def heic_bytes(im: Image.Image, orientation: int = 1, **save) -> bytes:
-    """`im` as a HEIC (x265 through pillow-heif) whose irot/imir transforms say `orientation`.
-
-    The pixels are stored as given; a viewer that applies the transforms sees them turned, as
-    with a phone's portrait photo.
-    """
-    pillow_heif.register_heif_opener()
-    exif = Image.Exif()
-    exif[ExifTags.Base.Orientation] = orientation
-    buffer = io.BytesIO()
-    im.save(buffer, "HEIF", exif=exif.tobytes(), **save)
-    return buffer.getvalue()
 
 
 def multi_picture_jpeg(

@@ -115,7 +115,7 @@ def _duration(image: VirtualImage) -> str:
 
 
 def receive(body: bytes, headers: dict[str, str]) -> dict:
-    """Verify, record once by webhook-id, and apply a moderation callback; API.md's answers."""
+    """Verify, record once by webhook-id, and apply a moderation callback (its answers: /docs/api)."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:

@@ -1,4 +1,4 @@
-"""The JSON API (API.md): single-photo upload and status."""
+"""The JSON API (/docs/api): single-photo upload and status."""
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user

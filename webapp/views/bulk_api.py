@@ -1,4 +1,4 @@
-"""The bulk NSFW JSON API (API.md): jobs, their files, submission and status."""
+"""The bulk NSFW JSON API (/docs/api): jobs, their files, submission and status."""
 
 import re
 

@@ -1,4 +1,4 @@
-"""The JSON shapes of API.md for photos, jobs and batch uploads."""
+"""The JSON shapes /api/openapi.json documents for photos, jobs and batch uploads."""
 
 from flask_login import current_user
 
@@ -140,7 +140,7 @@ def describe_review(review: ModerationReview) -> dict:
 
 
 def describe_session(session: PhotoSession) -> dict:
-    """The API's view of a photo (API.md, GET /api/photos/<session_id>)."""
+    """The API's view of a photo (GET /api/photos/<session_id> in /api/openapi.json)."""
     return {
         "session_id": str(session.session_id),
         "status": session.status.value,

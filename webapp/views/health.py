@@ -1,4 +1,4 @@
-"""Operations (API.md): is the process up, do its backing services answer, and its Prometheus metrics.
+"""Operations (see README.md): is the process up, do its backing services answer, and its Prometheus metrics.
 
 None of these needs a login: probes and scrapers do not log in. They are GETs, so CSRF never applies.
 /metrics names banks and counts work, so a deployment that exposes it sets METRICS_TOKEN, and then

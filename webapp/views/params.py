@@ -1,6 +1,6 @@
 """Reading request parameters and JSON fields: each checked for type and range before use.
 
-A value that does not fit is answered in API.md's error shape, naming the field: 400 for query
+A value that does not fit is answered in /api/openapi.json's error shape, naming the field: 400 for query
 parameters and bodies that are not what the operation reads, 422 for a JSON field of the wrong
 type or size. Nothing a client sends reaches a service or the database unchecked.
 """

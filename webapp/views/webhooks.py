@@ -1,4 +1,4 @@
-"""Webhooks in: POST /api/webhooks/moderation from the external moderation service (API.md)."""
+"""Webhooks in: POST /api/webhooks/moderation from the external moderation service (/docs/api)."""
 
 from flask import Blueprint, current_app, jsonify, request
 

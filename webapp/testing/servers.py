@@ -1,4 +1,4 @@
-"""The real services the suite runs against: what answers on 127.0.0.1, else servers started here.
+"""The real services tests and benchmarks run against: what answers on 127.0.0.1, else servers started here.
 
 PostgreSQL and Redis are used where they already run (the usual ports, or TEST_POSTGRES_URL /
 TEST_REDIS_URL); otherwise a private server is started from the binaries on this machine
