@@ -152,6 +152,9 @@ def test_a_batch_interrupted_by_closing_the_tab_is_continued_and_holds_each_file
     again = page.context.new_page()
     again.goto(f"{live_server}/jobs/{job_id}")
     again.click("[data-resume] a")
+    # Files picked before the batch page's script listens would be lost: a person cannot be that quick.
+    again.wait_for_url(re.compile(r"/batch\?job="))
+    again.wait_for_load_state()
     again.set_input_files("#batch-input", files)
 
     submitted = re.compile(r"Submitted: (\d+) stored, (\d+) already in the job, 0 refused\.")
