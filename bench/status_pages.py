@@ -19,8 +19,8 @@ from bench.support import bench_app, median, seed_job, timed
 from bench.writeback import outcome_for
 from webapp.extensions import db
 from webapp.models import User
-from webapp.services import bulk_moderation
-from webapp.services.users import issue_token
+from webapp.services.accounts.users import issue_token
+from webapp.services.moderation import bulk_moderation
 
 TARGET_MS = 20.0
 TARGET_RATIO = 1.5

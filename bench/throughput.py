@@ -22,7 +22,7 @@ wait a user sees; photos are processed as they arrive, so the web's work shares 
 once uploaded (photos finished after the submit, over the time from the submit to the end: the
 workers with the cores to themselves), each against the ceiling; the peak resident memory of the
 web (gunicorn) and worker processes (VmRSS of the `up` process tree every 50 ms); and where a
-worker's time goes per photo, from the line each job logs (webapp/services/processing.py) and RQ's
+worker's time goes per photo, from the line each job logs (webapp/services/photos/processing.py) and RQ's
 own lines: the median of each step, and the queue overhead between jobs (one dequeue to the
 worker's next, minus the job).
 The exit status is non-zero when a photo was refused or did not complete.
@@ -53,7 +53,7 @@ from PIL import Image
 from bench.pipeline import PHOTO_SIZE, make_photo
 from bench.system import PeakMemory, backend, running_photogate, wait_for_lines
 from webapp.imaging import make_derivatives
-from webapp.moderation import providers
+from webapp.providers import registry
 from webapp.testing.images import heic_bytes
 from webapp.timings import timed
 
@@ -222,8 +222,8 @@ def describe_inputs(photos: list[Photo]) -> str:
 
 def measure_ceiling(photos: list[Photo]) -> Ceiling:
     """The worker's CPU work for a photo, in this process: derivatives and PDQ, then the local model."""
-    model = providers.get("local")
-    model.moderate(providers.Photo(make_derivatives(photos[0].data).pixels, None, None))  # loads the model
+    model = registry.get("local")
+    model.moderate(registry.Photo(make_derivatives(photos[0].data).pixels, None, None))  # loads the model
     ceiling = Ceiling()
     for kind in FORMATS:
         for photo in [photo for photo in photos if photo.kind == kind][:CEILING_PHOTOS_PER_FORMAT]:
@@ -232,7 +232,7 @@ def measure_ceiling(photos: list[Photo]) -> Ceiling:
             derivatives = make_derivatives(photo.data, timings=steps)
             model_start = time.process_time()
             with timed(steps, "moderation"):
-                model.moderate(providers.Photo(derivatives.pixels, None, None))
+                model.moderate(registry.Photo(derivatives.pixels, None, None))
             ceiling.cpu_ms[kind].append((time.process_time() - start) * 1000)
             ceiling.model_cpu_ms.append((time.process_time() - model_start) * 1000)
             for step, ms in steps.items():

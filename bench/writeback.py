@@ -19,9 +19,10 @@ from sqlalchemy import update
 from bench.support import bench_app, median, seed_job, timed
 from webapp.extensions import db
 from webapp.models import BulkJob, BulkJobImage, ModerationStatus, VirtualImage
-from webapp.moderation import ModerationResult
-from webapp.moderation.rekognition_bulk import BulkOutcome
-from webapp.services import bulk_moderation, verdicts
+from webapp.providers import ModerationResult
+from webapp.providers.rekognition_bulk import BulkOutcome
+from webapp.services import verdicts
+from webapp.services.moderation import bulk_moderation
 
 TARGET_MS = 1000.0
 LABELS = [

@@ -27,7 +27,7 @@ from tests.support.processes import ROOT, start_worker, stop
 from tests.support.standin import StandIn
 from webapp import create_app
 from webapp.extensions import db
-from webapp.moderation import providers
+from webapp.providers import registry
 from webapp.queue import photo_queue, redis_connection
 from webapp.storage import get_storage
 from webapp.testing import servers
@@ -153,7 +153,7 @@ def parked(app, monkeypatch):
 def rekognition(app):
     """Rekognition answers only what the test queues (botocore's Stubber): any other call fails."""
     with app.app_context():
-        client = providers.rekognition_client()
+        client = registry.rekognition_client()
     with Stubber(client) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()

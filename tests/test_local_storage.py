@@ -6,7 +6,7 @@ import pytest
 
 from tests.support.factories import image_bytes, upload
 from webapp import create_app
-from webapp.services.processing import process_session
+from webapp.services.photos.processing import process_session
 
 
 @pytest.fixture

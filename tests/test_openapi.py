@@ -30,7 +30,7 @@ from tests.support.factories import encoded, image_bytes, make_user, scene, wait
 from webapp.extensions import db
 from webapp.imaging import make_derivatives
 from webapp.models import VirtualImage
-from webapp.services import external_moderation
+from webapp.services.moderation import external_moderation
 from webapp.views.api_reference import markdown_inline
 from webapp.views.openapi import document
 

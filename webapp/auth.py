@@ -9,7 +9,7 @@ from webapp import rate_limits
 from webapp.errors import AppError, Forbidden
 from webapp.extensions import csrf, login_manager
 from webapp.models import User
-from webapp.services.users import session_user, user_for_token
+from webapp.services.accounts.users import session_user, user_for_token
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 

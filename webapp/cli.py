@@ -7,7 +7,7 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from webapp.errors import AppError
-from webapp.services import users as user_service
+from webapp.services.accounts import users as user_service
 
 users = AppGroup("users", help="Create users, API tokens and passwords; list and revoke access.")
 TOKEN_NAME = click.option(
@@ -99,7 +99,7 @@ photos = AppGroup("photos", help="Maintain stored photos.")
 @photos.command("fingerprint")
 def fingerprint_photos() -> None:
     """Compute the PDQ hash of every processed photo that has none (photos from before hashing)."""
-    from webapp.services.fingerprints import backfill
+    from webapp.services.banks.fingerprints import backfill
 
     click.echo(f"Fingerprinted {backfill()} photo(s).")
 
@@ -111,7 +111,7 @@ banks = AppGroup("banks", help="Maintain hash banks.")
 def add_rejected_images() -> None:
     """Add every image people rejected to the review bank (REVIEW_REJECTS_BANK): rejections from
     before hash banks, or from while it was off. Safe to run again."""
-    from webapp.services.review_banking import bank_past_rejections
+    from webapp.services.banks.review_banking import bank_past_rejections
 
     added = bank_past_rejections()
     click.echo(f"Added {added.added} hash(es); {added.present} were in the bank already.")
@@ -121,7 +121,7 @@ def add_rejected_images() -> None:
 @with_appcontext
 def reconcile() -> None:
     """Queue again every unfinished photo, image and job that has no live job (the periodic job's work)."""
-    from webapp.services.reconciler import reconcile as run
+    from webapp.services.operations.reconciler import reconcile as run
 
     report = run()
     for kind, ids in vars(report).items():

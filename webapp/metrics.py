@@ -45,7 +45,7 @@ from webapp.models import (
 )
 from webapp.models.types import utcnow
 from webapp.queue import redis_connection
-from webapp.services.hash_matching import LOOKUP_BUCKETS, LOOKUPS_KEY
+from webapp.services.banks.hash_matching import LOOKUP_BUCKETS, LOOKUPS_KEY
 
 log = logging.getLogger(__name__)
 

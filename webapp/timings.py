@@ -1,6 +1,6 @@
 """Step timings: the wall milliseconds of named steps, summed into a dict a caller passes down.
 
-The worker's pipeline keeps a Stopwatch per photo and logs its summary (see services/processing.py):
+The worker's pipeline keeps a Stopwatch per photo and logs its summary (see services/photos/processing.py):
 that line is how bench/throughput.py tells where a worker's time goes.
 """
 

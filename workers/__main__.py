@@ -7,7 +7,7 @@ from PIL import Image
 
 from webapp import create_app
 from webapp.extensions import db
-from webapp.moderation import providers
+from webapp.providers import registry
 from webapp.queue import photo_queue, redis_connection
 from workers import jobs
 from workers.worker import PhotogateWorker
@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app()
     with app.app_context():
         _dispose_pools_in_work_horses()
-        providers.get(app.config["MODERATION_PROVIDER"]).preload()
+        registry.get(app.config["MODERATION_PROVIDER"]).preload()
         # Pillow loads its format plugins on the first image it opens: in the parent, once, rather
         # than in each work horse (~30 ms).
         Image.init()

@@ -5,16 +5,13 @@ import uuid
 from rq import get_current_job
 from rq.job import Job
 
-from webapp.moderation import ModerationFailed
+from webapp.providers import ModerationFailed
 from webapp.queue import PROCESS_PHOTO
-from webapp.services import (
-    bulk_moderation,
-    external_moderation,
-    notifications,
-    processing,
-    reconciler,
-    verdicts,
-)
+from webapp.services import verdicts
+from webapp.services.jobs import notifications
+from webapp.services.moderation import bulk_moderation, external_moderation
+from webapp.services.operations import reconciler
+from webapp.services.photos import processing
 from workers.context import app_context
 
 

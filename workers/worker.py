@@ -25,7 +25,7 @@ from rq import Worker
 from rq.executions import Execution
 from sqlalchemy.exc import SQLAlchemyError
 
-from webapp.services import bank_index
+from webapp.services.banks import bank_index
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ it was written, and a reload shows the same report without sending the file agai
 import pytest
 from playwright.sync_api import expect
 
-from webapp.services import banks
+from webapp.services.banks import banks
 from webapp.testing.browser import log_in
 
 pytestmark = pytest.mark.e2e

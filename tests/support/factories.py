@@ -13,7 +13,7 @@ from PIL import ExifTags, Image, ImageDraw
 
 from webapp.extensions import db
 from webapp.models import PhotoSession
-from webapp.services.users import create_user, issue_token
+from webapp.services.accounts.users import create_user, issue_token
 
 
 @dataclass(frozen=True)

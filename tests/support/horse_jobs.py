@@ -1,4 +1,4 @@
-"""Jobs for tests of the worker's work horse (tests/test_work_horse.py), enqueued by dotted path."""
+"""Jobs for tests of the worker's work horse (tests/workers/test_work_horse.py), enqueued by dotted path."""
 
 import os
 import signal

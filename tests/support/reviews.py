@@ -7,7 +7,7 @@ from sqlalchemy import select
 from tests.support.factories import Person, image_bytes
 from webapp.extensions import db
 from webapp.models import ModerationReview, ModerationStatus, User, VirtualImage
-from webapp.services import uploads
+from webapp.services.photos import uploads
 
 EXPLICIT = [
     {"Name": "Explicit Nudity", "ParentName": "", "Confidence": 93.4, "TaxonomyLevel": 1},

@@ -12,7 +12,7 @@ from tests.support.factories import Person, image_bytes
 from tests.support.reviews import waiting_photo
 from webapp.extensions import db
 from webapp.models import BulkJobImage, ModerationStatus, PhotoSession, SessionStatus, VirtualImage
-from webapp.services.uploads import AcceptedPhoto
+from webapp.services.photos.uploads import AcceptedPhoto
 
 
 def photo_with(app, owner: Person, filename: str, verdict: str, state: str) -> AcceptedPhoto:

@@ -20,10 +20,10 @@ from sqlalchemy import select, text, update
 from webapp.extensions import db
 from webapp.models import BulkJobImage, ModerationStatus, User, VirtualImage
 from webapp.models.types import utcnow
-from webapp.moderation import ModerationResult, providers
-from webapp.moderation.policy import Policy
-from webapp.services import job_counters, job_progress
-from webapp.services.job_counters import Move
+from webapp.providers import ModerationResult, registry
+from webapp.providers.policy import Policy
+from webapp.services.jobs import job_counters, job_progress
+from webapp.services.jobs.job_counters import Move
 
 NSFW = frozenset({ModerationStatus.FLAGGED, ModerationStatus.REJECTED})
 SEVERITY = [ModerationStatus.APPROVED, ModerationStatus.FLAGGED, ModerationStatus.REJECTED]
@@ -89,7 +89,7 @@ def failed(reason: str) -> Outcome:
 
 def record_result(image_id: uuid.UUID, result: ModerationResult) -> ModerationStatus | None:
     """A provider's answer for one image, through the policy; the verdict, or None if already decided."""
-    outcome = judged(result, providers.policy())
+    outcome = judged(result, registry.policy())
     return outcome.status if record({image_id: outcome}) else None
 
 

@@ -10,8 +10,8 @@ from werkzeug.exceptions import HTTPException
 from webapp import rate_limits
 from webapp.errors import AppError, ServiceUnavailable
 from webapp.rate_limits import TooManyRequests
-from webapp.services import moderation_details
-from webapp.services.photos import iso
+from webapp.services.moderation import moderation_details
+from webapp.services.photos.photos import iso
 from webapp.storage import StorageUnavailable
 from webapp.views import links
 

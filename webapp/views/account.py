@@ -8,8 +8,9 @@ from webapp.auth import api_login_required
 from webapp.errors import AppError
 from webapp.models import ApiToken
 from webapp.models.users import TOKEN_NAME_LENGTH
-from webapp.services import accounts, notifications, signing_secrets, users
-from webapp.services.photos import iso
+from webapp.services.accounts import settings, users
+from webapp.services.jobs import notifications, signing_secrets
+from webapp.services.photos.photos import iso
 from webapp.views.params import MAX_URL_LENGTH, form_string, json_object, string_field
 
 blueprint = Blueprint("account", __name__)
@@ -20,7 +21,7 @@ blueprint = Blueprint("account", __name__)
 def account():
     """Set the default callback URL; shows the user's secret that signs their notifications."""
     if request.method == "POST":
-        accounts.set_default_callback_url(current_user, form_string("default_callback_url", MAX_URL_LENGTH))
+        settings.set_default_callback_url(current_user, form_string("default_callback_url", MAX_URL_LENGTH))
         flash("Saved.", "ok")
         return redirect(url_for("account.account"))
     return _account_page()
@@ -80,7 +81,7 @@ def _account_page(**context) -> Response:
 def update_account():
     """JSON `{"default_callback_url": "https://…" | null}`."""
     url = string_field(json_object(), "default_callback_url", MAX_URL_LENGTH)
-    accounts.set_default_callback_url(current_user, url)
+    settings.set_default_callback_url(current_user, url)
     return jsonify(email=current_user.email, default_callback_url=current_user.default_callback_url)
 
 

@@ -4,9 +4,9 @@ from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
 
 from webapp.auth import admin_pages_only
-from webapp.services import bulk_jobs
-from webapp.services.queue_admin import requeues
-from webapp.services.queue_admin.overview import overview
+from webapp.services.jobs import bulk_jobs
+from webapp.services.operations.queue_admin import requeues
+from webapp.services.operations.queue_admin.overview import overview
 from webapp.views.fragments import render_page_or_fragment
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")

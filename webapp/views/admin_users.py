@@ -12,7 +12,7 @@ from flask_login import current_user, login_user
 
 from webapp.auth import admin_pages_only
 from webapp.errors import AppError
-from webapp.services import user_access, users
+from webapp.services.accounts import user_access, users
 
 blueprint = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 

@@ -5,9 +5,9 @@ from flask_login import current_user
 
 from webapp.auth import api_login_required
 from webapp.errors import MissingFile
-from webapp.moderation.providers import choose_provider
+from webapp.providers.registry import choose_provider
 from webapp.rate_limits import count_uploaded_files, limit_uploads
-from webapp.services import deletion, photos, uploads
+from webapp.services.photos import deletion, photos, uploads
 from webapp.uploaded_files import limit_to_one_file
 from webapp.views.describe import describe_session
 from webapp.views.params import MAX_NAME_LENGTH, MAX_PER_PAGE, form_string, int_arg, photo_filter

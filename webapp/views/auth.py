@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from webapp import rate_limits
 from webapp.rate_limits import limiter
-from webapp.services.users import authenticate, end_sessions
+from webapp.services.accounts.users import authenticate, end_sessions
 
 blueprint = Blueprint("auth", __name__)
 

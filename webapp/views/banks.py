@@ -7,7 +7,7 @@ from webapp.auth import admin_pages_only
 from webapp.errors import AppError
 from webapp.models import Bank
 from webapp.models.banks import DEFAULT_DISTANCE, MAX_DISTANCE
-from webapp.services import banks, hash_lists, import_reports
+from webapp.services.banks import banks, hash_lists, import_reports
 from webapp.views.banks_api import hash_list_stream
 from webapp.views.params import MAX_NOTE_LENGTH, form_int, form_string, int_arg
 

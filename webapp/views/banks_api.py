@@ -9,8 +9,8 @@ from flask_login import current_user
 from webapp.auth import admin_required
 from webapp.models import Bank, BankEntry
 from webapp.models.banks import DEFAULT_DISTANCE, MAX_DISTANCE
-from webapp.services import banks, hash_lists
-from webapp.services.photos import iso
+from webapp.services.banks import banks, hash_lists
+from webapp.services.photos.photos import iso
 from webapp.views.params import (
     MAX_NOTE_LENGTH,
     MAX_PER_PAGE,

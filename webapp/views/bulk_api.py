@@ -7,10 +7,11 @@ from flask_login import current_user
 
 from webapp.auth import api_login_required
 from webapp.errors import AppError, ServiceUnavailable
-from webapp.moderation.providers import choose_provider
+from webapp.providers.registry import choose_provider
 from webapp.rate_limits import count_uploaded_files, limit_uploads
-from webapp.services import bulk_jobs, deletion, uploads
-from webapp.services.uploads import MAX_FILENAME_LENGTH, display_filename
+from webapp.services.jobs import bulk_jobs
+from webapp.services.photos import deletion, uploads
+from webapp.services.photos.uploads import MAX_FILENAME_LENGTH, display_filename
 from webapp.views.describe import describe_batch_result, describe_job_status
 from webapp.views.links import job_url
 from webapp.views.params import (

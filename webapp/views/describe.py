@@ -3,11 +3,11 @@
 from flask_login import current_user
 
 from webapp.models import BulkJob, ModerationReview, PhotoSession, S3Image, VirtualImage
-from webapp.services.bulk_jobs import JobPage
-from webapp.services.hash_matching import HASH_MATCH
-from webapp.services.moderation_details import labels_for, may_see_moderation_details
-from webapp.services.photos import iso
-from webapp.services.uploads import BatchResult
+from webapp.services.banks.hash_matching import HASH_MATCH
+from webapp.services.jobs.bulk_jobs import JobPage
+from webapp.services.moderation.moderation_details import labels_for, may_see_moderation_details
+from webapp.services.photos.photos import iso
+from webapp.services.photos.uploads import BatchResult
 from webapp.views.links import image_url, job_url
 
 COUNTERS = ("total", "pending", "approved", "flagged", "rejected", "failed", "refused", "processed")

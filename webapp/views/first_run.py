@@ -7,8 +7,8 @@ from werkzeug.wrappers import Response
 from webapp import rate_limits
 from webapp.errors import AppError
 from webapp.rate_limits import limiter
-from webapp.services import first_run
-from webapp.services.users import MIN_PASSWORD_LENGTH
+from webapp.services.accounts import first_run
+from webapp.services.accounts.users import MIN_PASSWORD_LENGTH
 
 blueprint = Blueprint("first_run", __name__)
 

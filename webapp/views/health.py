@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
 from webapp.errors import ServiceUnavailable
 from webapp.metrics import metrics_registry
-from webapp.services import readiness
+from webapp.services.operations import readiness
 
 blueprint = Blueprint("health", __name__)
 

@@ -4,8 +4,8 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from webapp.models import JobStatus
-from webapp.moderation.providers import PROVIDERS, policy
-from webapp.services import bulk_jobs, notifications
+from webapp.providers.registry import PROVIDERS, policy
+from webapp.services.jobs import bulk_jobs, notifications
 from webapp.views.fragments import render_page_or_fragment
 from webapp.views.params import int_arg, photo_filter
 

@@ -4,7 +4,7 @@ image links, and where the API answers a job."""
 from flask import request, url_for
 
 from webapp.models import BulkJob, S3Image
-from webapp.services import photos
+from webapp.services.photos import photos
 
 
 def image_url(image: S3Image) -> str:

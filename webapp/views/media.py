@@ -5,7 +5,7 @@ Only storage without URLs of its own (local disk) links here; any other answers 
 
 from flask import Blueprint, abort, request, send_file
 
-from webapp.services.photos import stored_image
+from webapp.services.photos.photos import stored_image
 from webapp.storage import LINK_PATH, LinkNotValid, NotServedHere, ObjectMissing, get_storage
 
 blueprint = Blueprint("media", __name__, url_prefix=LINK_PATH)

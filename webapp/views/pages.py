@@ -4,9 +4,9 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_login import current_user, login_required
 
 from webapp.errors import AppError, MissingFile
-from webapp.moderation.providers import choose_provider
+from webapp.providers.registry import choose_provider
 from webapp.rate_limits import count_uploaded_files, limit_uploads
-from webapp.services import photos, uploads
+from webapp.services.photos import photos, uploads
 from webapp.uploaded_files import limit_to_one_file
 from webapp.views.fragments import render_page_or_fragment
 from webapp.views.params import int_arg, photo_filter

@@ -4,7 +4,7 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from webapp.auth import admin_pages_only
-from webapp.services import reviews
+from webapp.services.moderation import reviews
 from webapp.views.fragments import render_page_or_fragment
 
 blueprint = Blueprint("review", __name__)

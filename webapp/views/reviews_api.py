@@ -4,7 +4,7 @@ from flask import Blueprint, jsonify
 from flask_login import current_user
 
 from webapp.auth import admin_required
-from webapp.services import reviews
+from webapp.services.moderation import reviews
 from webapp.views.describe import describe_review
 from webapp.views.params import MAX_NAME_LENGTH, MAX_NOTE_LENGTH, json_object, string_field
 

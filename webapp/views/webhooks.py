@@ -2,7 +2,7 @@
 
 from flask import Blueprint, current_app, jsonify, request
 
-from webapp.services import external_moderation
+from webapp.services.moderation import external_moderation
 
 blueprint = Blueprint("webhooks", __name__, url_prefix="/api/webhooks")
 

@@ -2,7 +2,7 @@
 and the shape of a token."""
 
 from webapp.models.users import TOKEN_NAME_LENGTH
-from webapp.services.users import MAX_TOKENS_PER_USER
+from webapp.services.accounts.users import MAX_TOKENS_PER_USER
 from webapp.views.openapi.shapes import (
     CALLBACK_URL,
     NULLABLE_STRING,

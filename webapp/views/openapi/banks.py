@@ -3,9 +3,9 @@ the shapes of a bank and its entries."""
 
 from webapp.models import BankAction, EntryOrigin
 from webapp.models.banks import MAX_DISTANCE
-from webapp.services.bank_entries import NOTE_LENGTH
-from webapp.services.banks import NAME_LENGTH
-from webapp.services.hash_lists import MAX_REPORTED, SHOWN_CHARACTERS
+from webapp.services.banks.bank_entries import NOTE_LENGTH
+from webapp.services.banks.banks import NAME_LENGTH
+from webapp.services.banks.hash_lists import MAX_REPORTED, SHOWN_CHARACTERS
 from webapp.views.openapi.shapes import (
     NULLABLE_STRING,
     TIME,

@@ -1,7 +1,7 @@
 """Files into a bulk job (blueprint `bulk_api`): a one-request batch, more files into an open job,
 which files a job holds already; and the shapes of what was stored and refused."""
 
-from webapp.services.uploads import MAX_FILENAME_LENGTH
+from webapp.services.photos.uploads import MAX_FILENAME_LENGTH
 from webapp.views.bulk_api import MAX_CHECKED_FILES
 from webapp.views.openapi.shapes import (
     CALLBACK_URL,

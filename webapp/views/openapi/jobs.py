@@ -2,7 +2,7 @@
 status; and the shapes of a job and of a batch's files."""
 
 from webapp.models import JobStatus, ModerationStatus, SessionStatus
-from webapp.services.bulk_jobs import REFUSALS_SHOWN
+from webapp.services.jobs.bulk_jobs import REFUSALS_SHOWN
 from webapp.views.describe import COUNTERS
 from webapp.views.openapi import job_files
 from webapp.views.openapi.shapes import (

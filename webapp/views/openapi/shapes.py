@@ -5,7 +5,7 @@ on a field the server sends and the document does not name.
 """
 
 from webapp.models import ModerationStatus, SessionStatus
-from webapp.moderation.providers import PROVIDERS
+from webapp.providers.registry import PROVIDERS
 from webapp.views.params import MAX_FILENAME_SEARCH, MAX_PAGE, MAX_PER_PAGE, MAX_URL_LENGTH
 
 UUID = {"type": "string", "format": "uuid"}

@@ -1,0 +1,1 @@
+"""Accounts: users, passwords, sessions and API tokens, the first admin, admins' access, own settings."""

@@ -1,0 +1,1 @@
+"""Hash banks: banks and their entries, hash-list imports, the PDQ index, matching, review banking."""

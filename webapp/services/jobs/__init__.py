@@ -1,0 +1,1 @@
+"""Bulk jobs: their creation, uploads refused, counters, how they move on, and the job.completed webhook."""

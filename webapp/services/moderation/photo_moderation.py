@@ -1,0 +1,48 @@
+"""Moderating a photo in its pipeline job: what was judged before decides it, else its provider."""
+
+from PIL import Image
+
+from webapp.models import ImageKind, ModerationStatus, PhotoSession, S3Image
+from webapp.providers import ModerationFailed, registry
+from webapp.providers.rekognition import StoredObject
+from webapp.services import verdicts
+from webapp.services.banks import hash_matching
+from webapp.services.moderation import external_moderation
+
+
+def moderate_photo(session: PhotoSession, pixels: Image.Image) -> None:
+    """Decide the photo from its bytes or hash if they were judged before; else ask its provider and
+    record its verdict; providers that answer later are handed it.
+
+    ModerationUnavailable propagates so the job is retried; ModerationFailed ends the image `error`.
+    """
+    virtual_image = session.virtual_image
+    if virtual_image is None or virtual_image.moderation_status != ModerationStatus.PENDING:
+        return
+    prior = hash_matching.decided_before(virtual_image)
+    if prior is not None:
+        verdicts.record({virtual_image.id: prior})
+        return
+    provider = registry.get(virtual_image.provider)
+    if provider.kind is registry.Kind.LATER and virtual_image.external_requested_at is None:
+        external_moderation.hand_over(virtual_image)
+    if provider.kind is not registry.Kind.NOW:
+        return
+    photo = registry.Photo(
+        pixels,
+        stored_object(session.image(ImageKind.ORIGINAL)),
+        stored_object(session.image(ImageKind.THUMBNAIL_ORIGINAL)),
+    )
+    try:
+        result = provider.moderate(photo)
+    except ModerationFailed as exc:
+        verdicts.record_error(virtual_image.id, f"Not moderated: {exc}")
+        return
+    verdicts.record_result(virtual_image.id, result)
+
+
+def stored_object(image: S3Image | None) -> StoredObject | None:
+    """The provider-facing description of a stored image."""
+    if image is None:
+        return None
+    return StoredObject(image.bucket, image.key, image.content_type, image.width, image.height, image.bytes)

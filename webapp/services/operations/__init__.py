@@ -1,0 +1,1 @@
+"""Keeping the service running: readiness probes, the reconciler, and the admin's view of the queues."""
