@@ -54,6 +54,18 @@ def engine_options(url: str) -> dict:
 
 def settings_from_environment(instance_path: Path) -> dict:
     """Every setting photogate reads, with its embedded default."""
+    return (
+        _backend_settings(instance_path)
+        | _image_settings()
+        | _worker_settings()
+        | _moderation_settings()
+        | _notification_settings(instance_path)
+        | _security_settings()
+    )
+
+
+def _backend_settings(instance_path: Path) -> dict:
+    """Where photogate keeps its data and work: database, queue, storage, the secret key."""
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY")
         or persistent_secret(instance_path, "secret_key", lambda: secrets.token_urlsafe(48)),
@@ -67,6 +79,12 @@ def settings_from_environment(instance_path: Path) -> dict:
         "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL") or None,
         "S3_REGION": os.environ.get("S3_REGION") or os.environ.get("AWS_REGION") or "us-east-1",
         "STORAGE_DIR": os.environ.get("STORAGE_DIR", str(instance_path / "storage")),
+    }
+
+
+def _image_settings() -> dict:
+    """What an upload may be, and what is made of it."""
+    return {
         "IMAGE_URL_EXPIRES": _int("IMAGE_URL_EXPIRES", 300),
         "MAX_FILE_BYTES": _int("MAX_FILE_BYTES", 50 * 1024 * 1024),
         "MAX_CONTENT_LENGTH": _int("MAX_REQUEST_BYTES", 1024 * 1024 * 1024),
@@ -78,6 +96,12 @@ def settings_from_environment(instance_path: Path) -> dict:
         "PROCESSING_CPU_SECONDS": float(os.environ.get("PROCESSING_CPU_SECONDS", 60)),
         "PROCESSED_MAX_SIDE": _int("PROCESSED_MAX_SIDE", 2048),
         "THUMBNAIL_SIDE": _int("THUMBNAIL_SIDE", 320),
+    }
+
+
+def _worker_settings() -> dict:
+    """How workers run jobs, retry them, and how the reconciler finds lost work."""
+    return {
         "JOB_TIMEOUT": _int("JOB_TIMEOUT", 300),
         # A killed worker's key expires after WORKER_TTL; RQ notices its job within about a minute.
         "WORKER_TTL": _int("WORKER_TTL", 25),
@@ -88,6 +112,12 @@ def settings_from_environment(instance_path: Path) -> dict:
         "RECONCILE_EVERY": _int("RECONCILE_EVERY", 30),
         "RECONCILE_AFTER": _int("RECONCILE_AFTER", 60),
         "JOB_RETRY_INTERVALS": _ints("JOB_RETRY_INTERVALS", "5,30,120"),
+    }
+
+
+def _moderation_settings() -> dict:
+    """Providers, thresholds, hash banks, batches and the external service."""
+    return {
         "MODERATION_PROVIDER": os.environ.get("MODERATION_PROVIDER", "local"),
         "MODERATION_REJECT": os.environ.get("MODERATION_REJECT", ""),
         "MODERATION_FLAG": os.environ.get("MODERATION_FLAG", ""),
@@ -104,12 +134,24 @@ def settings_from_environment(instance_path: Path) -> dict:
         "EXTERNAL_RETRY_INTERVALS": _ints("EXTERNAL_RETRY_INTERVALS", "10,60,300,900"),
         "MODERATION_WEBHOOK_SECRET": os.environ.get("MODERATION_WEBHOOK_SECRET", ""),
         "WEBHOOK_MAX_BYTES": _int("WEBHOOK_MAX_BYTES", 64 * 1024),
+    }
+
+
+def _notification_settings(instance_path: Path) -> dict:
+    """Signed job.completed events and where they go."""
+    return {
         "NOTIFICATION_SECRET": os.environ.get("NOTIFICATION_SECRET")
         or persistent_secret(instance_path, "notification_secret", new_secret),
         # How long a user's previous signing secret still signs their events after a rotation.
         "NOTIFICATION_SECRET_GRACE": _int("NOTIFICATION_SECRET_GRACE", 24 * 3600),
         "JOB_CALLBACK_URL": os.environ.get("JOB_CALLBACK_URL", ""),
         "NOTIFICATION_RETRY_INTERVALS": _ints("NOTIFICATION_RETRY_INTERVALS", "10,60,300,1800,7200"),
+    }
+
+
+def _security_settings() -> dict:
+    """Cookies, proxies, the metrics token, rate limits and CSRF."""
+    return {
         "ALLOW_PRIVATE_CALLBACKS": _flag("ALLOW_PRIVATE_CALLBACKS", False),
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", False),
         "SESSION_COOKIE_SAMESITE": "Lax",
