@@ -12,10 +12,10 @@ from webapp.views.openapi.shapes import (
     errors,
     json_answer,
     json_body,
+    listing,
     merged,
     obj,
     path_id,
-    ref,
 )
 
 
@@ -64,13 +64,9 @@ def rotate_signing_secret() -> dict:
 
 
 def token_list() -> dict:
-    return {
-        "summary": "Your API tokens, oldest first (never their secrets)",
-        "responses": {
-            "200": json_answer(obj({"tokens": {"type": "array", "items": ref("ApiToken")}}), "Your tokens."),
-            **errors(),
-        },
-    }
+    return listing(
+        "Your API tokens, oldest first (never their secrets)", "tokens", "ApiToken", "Your tokens."
+    )
 
 
 def create_token() -> dict:

@@ -14,6 +14,7 @@ from webapp.views.openapi.shapes import (
     errors,
     json_answer,
     json_body,
+    listing,
     obj,
     paged,
     paging,
@@ -51,13 +52,9 @@ def paths() -> dict:
 
 
 def list_banks() -> dict:
-    return {
-        "summary": "List the hash banks, with their entry and match counts",
-        "responses": {
-            "200": json_answer(obj({"banks": {"type": "array", "items": ref("Bank")}}), "The banks."),
-            **errors(403),
-        },
-    }
+    return listing(
+        "List the hash banks, with their entry and match counts", "banks", "Bank", "The banks.", 403
+    )
 
 
 def create_bank() -> dict:

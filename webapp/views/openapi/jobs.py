@@ -17,6 +17,7 @@ from webapp.views.openapi.shapes import (
     errors,
     json_answer,
     json_body,
+    listing,
     merged,
     obj,
     paged,
@@ -42,13 +43,7 @@ def paths() -> dict:
 
 
 def list_jobs() -> dict:
-    return {
-        "summary": "List your jobs, newest first",
-        "responses": {
-            "200": json_answer(obj({"jobs": {"type": "array", "items": ref("Job")}}), "Your jobs."),
-            **errors(),
-        },
-    }
+    return listing("List your jobs, newest first", "jobs", "Job", "Your jobs.")
 
 
 def create_job() -> dict:

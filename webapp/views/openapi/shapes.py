@@ -90,6 +90,17 @@ def paging(default_per_page: int = 50) -> list[dict]:
     ]
 
 
+def listing(summary: str, name: str, schema: str, description: str, *statuses: int) -> dict:
+    """An operation that answers every item at once, as `{name: [schema, ...]}`."""
+    return {
+        "summary": summary,
+        "responses": {
+            "200": json_answer(obj({name: {"type": "array", "items": ref(schema)}}), description),
+            **errors(*statuses),
+        },
+    }
+
+
 def paged(name: str, item: dict, count: str = "total") -> dict:
     """One page of a listing: its items under `name`, the page, its size, and `count` (the items of
     every page, or the pages)."""
