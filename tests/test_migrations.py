@@ -2,6 +2,8 @@
 was there before a migration comes through it."""
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +16,29 @@ from sqlalchemy import inspect
 from webapp import create_app
 from webapp.extensions import db, migrate
 from webapp.testing import servers
+
+# The columns of `users` the data tests write and read, as of the revisions they start from.
+USERS = sa.table(
+    "users",
+    sa.column("id", sa.Uuid()),
+    sa.column("email", sa.String()),
+    sa.column("is_admin", sa.Boolean()),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+    sa.column("signing_secret", sa.String()),
+)
+
+
+@contextmanager
+def empty_database(backend: str, tmp_path) -> Iterator[str]:
+    """The SQLAlchemy URL of a new, empty PostgreSQL or SQLite database, gone after the block."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'photogate.db'}"
+        return
+    with (
+        servers.postgres_server() as server,
+        servers.database(server, f"photogate_migrate_{uuid.uuid4().hex[:8]}") as url,
+    ):
+        yield url.replace("postgresql://", "postgresql+psycopg2://")
 
 
 def test_there_is_exactly_one_head(app):
@@ -34,18 +59,10 @@ def _upgrade_and_compare(database_url: str) -> tuple[set[str], list]:
     return tables, differences
 
 
-def test_an_empty_postgresql_database_upgrades_to_head_and_matches_the_models(service_env):
-    with (
-        servers.postgres_server() as server,
-        servers.database(server, f"photogate_migrate_{uuid.uuid4().hex[:8]}") as url,
-    ):
-        tables, differences = _upgrade_and_compare(url.replace("postgresql://", "postgresql+psycopg2://"))
-    assert tables == set(db.metadata.tables) | {"alembic_version"}
-    assert differences == []
-
-
-def test_an_empty_sqlite_database_upgrades_to_head_and_matches_the_models(service_env, tmp_path):
-    tables, differences = _upgrade_and_compare(f"sqlite:///{tmp_path / 'photogate.db'}")
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_an_empty_database_upgrades_to_head_and_matches_the_models(service_env, tmp_path, backend):
+    with empty_database(backend, tmp_path) as url:
+        tables, differences = _upgrade_and_compare(url)
     assert tables == set(db.metadata.tables) | {"alembic_version"}
     assert differences == []
 
@@ -53,37 +70,23 @@ def test_an_empty_sqlite_database_upgrades_to_head_and_matches_the_models(servic
 def _signing_secrets_after_0008(database_url: str) -> list[str]:
     """Two users made at 0007, then the upgrade to 0008: the signing secrets the users then have."""
     fresh = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
-    users = sa.table(
-        "users",
-        sa.column("id", sa.Uuid()),
-        sa.column("email", sa.String()),
-        sa.column("is_admin", sa.Boolean()),
-        sa.column("created_at", sa.DateTime(timezone=True)),
-        sa.column("signing_secret", sa.String()),
-    )
     with fresh.app_context():
         upgrade(revision="0007_first_run")
         with db.engine.begin() as connection:
             for email in ("one@example.com", "two@example.com"):
                 row = {"id": uuid.uuid4(), "email": email, "is_admin": False, "created_at": sa.func.now()}
-                connection.execute(users.insert().values(row))
+                connection.execute(USERS.insert().values(row))
         upgrade(revision="0008_user_signing_secrets")
         with db.engine.connect() as connection:
-            secrets = list(connection.scalars(sa.select(users.c.signing_secret)))
+            secrets = list(connection.scalars(sa.select(USERS.c.signing_secret)))
         db.engine.dispose()
     return secrets
 
 
 @pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
 def test_users_from_before_0008_each_get_a_signing_secret_of_their_own(service_env, tmp_path, backend):
-    if backend == "sqlite":
-        secrets = _signing_secrets_after_0008(f"sqlite:///{tmp_path / 'photogate.db'}")
-    else:
-        with (
-            servers.postgres_server() as server,
-            servers.database(server, f"photogate_migrate_{uuid.uuid4().hex[:8]}") as url,
-        ):
-            secrets = _signing_secrets_after_0008(url.replace("postgresql://", "postgresql+psycopg2://"))
+    with empty_database(backend, tmp_path) as url:
+        secrets = _signing_secrets_after_0008(url)
 
     assert len(secrets) == len(set(secrets)) == 2
     assert all(secret.startswith("whsec_") and len(secret) == 50 for secret in secrets)
@@ -92,14 +95,6 @@ def test_users_from_before_0008_each_get_a_signing_secret_of_their_own(service_e
 def _token_names_after_0010(database_url: str) -> list[str]:
     """A user with a token made at 0009, then the upgrade to 0010: the names the tokens then have."""
     fresh = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
-    users = sa.table(
-        "users",
-        sa.column("id", sa.Uuid()),
-        sa.column("email", sa.String()),
-        sa.column("is_admin", sa.Boolean()),
-        sa.column("signing_secret", sa.String()),
-        sa.column("created_at", sa.DateTime(timezone=True)),
-    )
     tokens = sa.table(
         "api_tokens",
         sa.column("id", sa.Uuid()),
@@ -114,7 +109,7 @@ def _token_names_after_0010(database_url: str) -> list[str]:
             user_id = uuid.uuid4()
             made = {"created_at": sa.func.now()}
             user = {"id": user_id, "email": "one@example.com", "is_admin": False, "signing_secret": "whsec_x"}
-            connection.execute(users.insert().values(user | made))
+            connection.execute(USERS.insert().values(user | made))
             token = {"id": uuid.uuid4(), "user_id": user_id, "token_hash": "0" * 64}
             connection.execute(tokens.insert().values(token | made))
         upgrade(revision="0010_token_names")
@@ -126,13 +121,7 @@ def _token_names_after_0010(database_url: str) -> list[str]:
 
 @pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
 def test_tokens_from_before_0010_are_named_as_such(service_env, tmp_path, backend):
-    if backend == "sqlite":
-        names = _token_names_after_0010(f"sqlite:///{tmp_path / 'photogate.db'}")
-    else:
-        with (
-            servers.postgres_server() as server,
-            servers.database(server, f"photogate_migrate_{uuid.uuid4().hex[:8]}") as url,
-        ):
-            names = _token_names_after_0010(url.replace("postgresql://", "postgresql+psycopg2://"))
+    with empty_database(backend, tmp_path) as url:
+        names = _token_names_after_0010(url)
 
     assert names == ["token made before names"]
