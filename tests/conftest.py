@@ -27,6 +27,7 @@ from tests.support.processes import ROOT, start_worker, stop
 from tests.support.standin import StandIn
 from webapp import create_app
 from webapp.extensions import db
+from webapp.models import Role
 from webapp.providers import registry
 from webapp.queue import photo_queue, redis_connection
 from webapp.storage import get_storage
@@ -140,7 +141,7 @@ def other_user(app) -> Person:
 
 @pytest.fixture
 def admin(app) -> Person:
-    return make_user(app, "admin@example.com", admin=True)
+    return make_user(app, "admin@example.com", role=Role.ADMIN)
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from tests.support.environment import WEBHOOK_SECRET
 from tests.support.factories import encoded, image_bytes, make_user, scene, wait_until_terminal
 from webapp.extensions import db
 from webapp.imaging import make_derivatives
-from webapp.models import VirtualImage
+from webapp.models import Role, VirtualImage
 from webapp.services.moderation import external_moderation
 from webapp.views.api_reference import markdown_inline
 from webapp.views.openapi import document
@@ -91,7 +91,7 @@ def unheard(app, monkeypatch):
 
 @pytest.fixture
 def admin_caller(app):
-    return make_user(app, "fuzz-admin@example.com", admin=True)
+    return make_user(app, "fuzz-admin@example.com", role=Role.ADMIN)
 
 
 # Loaded from the same function that serves /api/openapi.json (the first tests prove they agree).

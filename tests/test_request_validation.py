@@ -5,6 +5,7 @@ import io
 import pytest
 
 from tests.support.factories import image_bytes, make_user
+from webapp.models import Role
 
 HUGE = str(10**18)
 
@@ -83,7 +84,7 @@ def test_an_upload_order_beyond_its_column_is_a_400(client, user, job_id):
 def test_json_of_the_wrong_type_is_refused_naming_the_field(
     app, client, method, path, body, status, code, field
 ):
-    admin = make_user(app, "validator@example.com", admin=True)
+    admin = make_user(app, "validator@example.com", role=Role.ADMIN)
 
     response = getattr(client, method)(
         path.format(image="6b0c2a3e-9d5e-4c35-9f63-0f3e2b1f4a10"), headers=admin.headers, json=body

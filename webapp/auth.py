@@ -88,19 +88,38 @@ def admin_pages_only() -> Response | None:
     Every method, OPTIONS too: login_required lets OPTIONS through unauthenticated (for CORS
     preflights, which these pages never answer), and an anonymous visitor has no role to check.
     """
+    return _pages_for(is_admin=True)
+
+
+def moderator_pages_only() -> Response | None:
+    """A blueprint's before_request for pages of moderators (and admins), as admin_pages_only."""
+    return _pages_for(is_admin=False)
+
+
+def _pages_for(is_admin: bool) -> Response | None:
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    if not current_user.is_admin:
+    if not (current_user.is_admin if is_admin else current_user.is_moderator):
         raise Forbidden()
     return None
 
 
 def admin_required(view):
+    """An API operation for admins only: 401 without credentials, 403 for anyone else."""
+    return _required(view, lambda user: user.is_admin)
+
+
+def moderator_required(view):
+    """An API operation for moderators and admins: 401 without credentials, 403 for anyone else."""
+    return _required(view, lambda user: user.is_moderator)
+
+
+def _required(view, allowed):
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         if not current_user.is_authenticated:
             raise NotAuthenticated()
-        if not current_user.is_admin:
+        if not allowed(current_user):
             raise Forbidden()
         return view(*args, **kwargs)
 

@@ -7,6 +7,7 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from webapp.errors import AppError
+from webapp.models import Role
 from webapp.services.accounts import users as user_service
 
 users = AppGroup("users", help="Create users, API tokens and passwords; list and revoke access.")
@@ -26,7 +27,7 @@ TOKEN_NAME = click.option(
 def create_user(email: str, admin: bool, password: str | None, name: str) -> None:
     """Create a user; the last line printed is a new API token."""
     try:
-        user = user_service.create_user(email, password=password, is_admin=admin)
+        user = user_service.create_user(email, password=password, role=Role.ADMIN if admin else Role.USER)
     except AppError as error:
         raise click.ClickException(error.message) from error
     click.echo(f"Created {'admin' if user.is_admin else 'user'} {user.email}.")

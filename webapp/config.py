@@ -123,6 +123,8 @@ def _moderation_settings() -> dict:
         "MODERATION_FLAG": os.environ.get("MODERATION_FLAG", ""),
         "MODERATION_MIN_CONFIDENCE": float(os.environ.get("MODERATION_MIN_CONFIDENCE", 50)),
         "REVIEW_REJECTS_BANK": os.environ.get("REVIEW_REJECTS_BANK", "Rejected in review"),
+        # How long a moderator holds the images they were given before others may take them.
+        "REVIEW_CLAIM_SECONDS": _int("REVIEW_CLAIM_SECONDS", 300),
         "REKOGNITION_REGION": os.environ.get("REKOGNITION_REGION") or None,
         "REKOGNITION_ENDPOINT_URL": os.environ.get("REKOGNITION_ENDPOINT_URL") or None,
         "BULK_POLL_SECONDS": _int("BULK_POLL_SECONDS", 30),

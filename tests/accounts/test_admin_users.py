@@ -11,7 +11,7 @@ from tests.support.factories import image_bytes, make_user, upload
 from tests.support.pages import login, signed_in
 from tests.support.verdicts import job_with
 from webapp.extensions import db
-from webapp.models import BulkJob, PhotoSession, User
+from webapp.models import BulkJob, PhotoSession, Role, User
 from webapp.services.accounts import user_access
 from webapp.services.accounts.users import authenticate
 
@@ -264,13 +264,13 @@ def test_no_admin_takes_access_from_themselves(app, admin_browser, admin, action
 
 
 def test_two_admins_unmaking_each_other_at_once_leave_one_admin(app, admin):
-    second = make_user(app, "second@example.com", admin=True)
+    second = make_user(app, "second@example.com", role=Role.ADMIN)
     with app.app_context():
         first_admin, second_admin = db.session.get(User, admin.id), db.session.get(User, second.id)
         # The second's request passed the admin check before the first's change was made.
-        user_access.set_admin(first_admin, second_admin, False)
+        user_access.set_role(first_admin, second_admin, Role.USER)
         with pytest.raises(user_access.LastAdmin):
-            user_access.set_admin(second_admin, first_admin, False)
+            user_access.set_role(second_admin, first_admin, Role.USER)
         with pytest.raises(user_access.LastAdmin):
             user_access.disable(second_admin, first_admin)
         assert db.session.get(User, admin.id).is_admin

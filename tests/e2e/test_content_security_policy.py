@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from tests.support.browser import hidden_but_shown
 from tests.support.factories import image_bytes, make_user, wait_until_terminal
 from tests.support.reviews import waiting_photo
+from webapp.models import Role
 from webapp.testing.browser import log_in
 
 pytestmark = pytest.mark.e2e
@@ -141,7 +142,7 @@ def test_every_page_a_person_sees_keeps_to_the_policy(page, live_server, user, w
 
 
 def test_every_page_an_admin_sees_keeps_to_the_policy(page, live_server, app, user, worker, console):
-    admin = make_user(app, "policy-admin@example.com", admin=True)
+    admin = make_user(app, "policy-admin@example.com", role=Role.ADMIN)
     queued, trailed = waiting_photo(app, user, "queued.jpg"), waiting_photo(app, user, "trailed.jpg")
     for photo in (queued, trailed):
         wait_until_terminal(app, str(photo.session_id))

@@ -6,6 +6,7 @@ import re
 from tests.support.factories import image_bytes, make_user
 from tests.support.jobs import wait_for_job
 from tests.support.pages import login
+from webapp.models import Role
 
 
 def _batch(client, user, count: int, name: str = "p{}.jpg") -> str:
@@ -59,7 +60,7 @@ def test_the_jobs_list_polls_only_while_a_job_runs(app, client, user, worker, mo
 
 def test_admins_see_the_thresholds_in_force(app, client, user, monkeypatch):
     monkeypatch.setitem(app.config, "MODERATION_REJECT", "Explicit=85;Violence=90")
-    admin = make_user(app, "admin@example.com", admin=True)
+    admin = make_user(app, "admin@example.com", role=Role.ADMIN)
     login(client, admin.email, admin.password)
     html = client.get("/jobs").get_data(as_text=True)
 

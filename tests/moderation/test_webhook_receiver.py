@@ -13,7 +13,7 @@ from standardwebhooks.webhooks import Webhook
 from tests.support.environment import ROTATED_WEBHOOK_SECRET, WEBHOOK_SECRET
 from tests.support.factories import image_bytes
 from webapp.extensions import db
-from webapp.models import BulkJob, ModerationStatus, VirtualImage, WebhookEvent
+from webapp.models import BulkJob, ModerationStatus, Role, VirtualImage, WebhookEvent
 from webapp.models.types import utcnow
 from webapp.providers import ModerationResult
 from webapp.services import verdicts
@@ -306,7 +306,7 @@ def test_an_older_callback_arriving_late_does_not_override_a_newer_one(app, clie
 def test_a_persons_decision_is_not_overridden_and_nothing_is_recorded(app, client, image_id):
     from tests.support.factories import make_user
 
-    admin = make_user(app, "admin@example.com", admin=True)
+    admin = make_user(app, "admin@example.com", role=Role.ADMIN)
     with app.app_context():
         reviews.decide(db.session.get(uploads.User, admin.id), image_id, "approved", "looked at it")
     body = event(image_id, "rejected", labels=[EXPLICIT])

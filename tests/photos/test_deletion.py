@@ -9,7 +9,7 @@ from tests.support.factories import image_bytes, upload, wait_until_terminal
 from tests.support.jobs import wait_for_job
 from webapp import create_app
 from webapp.extensions import db
-from webapp.models import BulkJobImage, ModerationReview, PhotoSession, S3Image, VirtualImage
+from webapp.models import BulkJobImage, ModerationReview, PhotoSession, Role, S3Image, VirtualImage
 from webapp.testing.servers import free_port
 
 
@@ -94,7 +94,7 @@ def test_a_reviewed_photo_deletes_with_its_audit_trail(app, client, user, worker
 
     session_id = upload(client, user.headers, image_bytes()).get_json()["session_id"]
     wait_until_terminal(app, session_id)
-    admin = make_user(app, "admin@example.com", admin=True)
+    admin = make_user(app, "admin@example.com", role=Role.ADMIN)
     with app.app_context():
         image_id = db.session.scalar(
             select(VirtualImage.id).where(VirtualImage.session_id == uuid.UUID(session_id))

@@ -9,6 +9,7 @@ from botocore.stub import ANY, Stubber
 
 from tests.support.factories import encoded, image_bytes, scene, upload, wait_until_terminal
 from tests.support.pages import login, signed_in
+from webapp.models import Role
 from webapp.services.photos import processing
 
 
@@ -48,7 +49,7 @@ def test_the_owner_sees_the_photo_on_every_page(client, photo, user):
 def test_an_admin_sees_everyones_photos(app, client, photo):
     from tests.support.factories import make_user
 
-    admin = make_user(app, "admin@example.com", admin=True)
+    admin = make_user(app, "admin@example.com", role=Role.ADMIN)
 
     assert client.get(f"/api/photos/{photo['session_id']}", headers=admin.headers).status_code == 200
 

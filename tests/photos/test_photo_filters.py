@@ -10,7 +10,7 @@ from tests.support.factories import make_user
 from tests.support.jobs import job_status
 from tests.support.pages import login
 from tests.support.verdicts import job_with, photo_with
-from webapp.models import ModerationStatus, SessionStatus
+from webapp.models import ModerationStatus, Role, SessionStatus
 from webapp.views import jobs
 
 # (filename, verdict, processing state): every verdict, and every state among them.
@@ -244,7 +244,7 @@ def test_another_users_photos_never_appear_however_filtered(app, browser, user, 
         assert "theirs.jpg" not in html and str(theirs.session_id) not in html
         assert listed(browser, user, query, photos) <= set(photos)
     assert 'data-count="verdict-flagged">1<' in browser.get("/photos").get_data(as_text=True)
-    admin = make_user(app, "admin@example.com", admin=True)
+    admin = make_user(app, "admin@example.com", role=Role.ADMIN)
     answer = browser.get("/api/photos?verdict=flagged", headers=admin.headers).get_json()
     assert {photo["session_id"] for photo in answer["photos"]} == {
         photos["flagged.jpg"],

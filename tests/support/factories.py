@@ -12,7 +12,7 @@ from flask import Flask
 from PIL import ExifTags, Image, ImageDraw
 
 from webapp.extensions import db
-from webapp.models import PhotoSession
+from webapp.models import PhotoSession, Role
 from webapp.services.accounts.users import create_user, issue_token
 
 
@@ -28,10 +28,10 @@ class Person:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def make_user(app: Flask, email: str, *, admin: bool = False) -> Person:
+def make_user(app: Flask, email: str, *, role: Role = Role.USER) -> Person:
     password = f"pw-{uuid.uuid4().hex[:8]}"
     with app.app_context():
-        user = create_user(email, password=password, is_admin=admin)
+        user = create_user(email, password=password, role=role)
         return Person(user.id, user.email, password, issue_token(user))
 
 

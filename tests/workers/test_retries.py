@@ -4,6 +4,7 @@ import pytest
 
 from tests.support.factories import image_bytes, upload, wait_until_terminal
 from tests.support.processes import start_worker, stop
+from webapp.models import Role
 from webapp.testing import servers
 
 
@@ -47,7 +48,7 @@ def test_an_admin_requeue_of_a_photo_that_failed_for_good_processes_it_again(
         stop(broken)
     healthy = start_worker(service_env, {"QUEUE_NAME": queue})
     try:
-        admin = signed_in(app.test_client(), make_user(app, "admin@example.com", admin=True))
+        admin = signed_in(app.test_client(), make_user(app, "admin@example.com", role=Role.ADMIN))
         response = admin.post(
             f"/admin/queues/failed/{processing_job_id(session_id)}/requeue",
             headers={**admin.csrf_headers, "HX-Request": "true"},

@@ -14,6 +14,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def value_enum(cls: type[enum.Enum], name: str) -> Enum:
+def value_enum(cls: type[enum.Enum], name: str, **options) -> Enum:
     """A database enum that stores the members' values ("pending"), not their names."""
-    return Enum(cls, name=name, values_callable=lambda members: [m.value for m in members])
+    return Enum(cls, name=name, values_callable=lambda members: [m.value for m in members], **options)

@@ -1,19 +1,41 @@
 """People who upload and review, and their API tokens (stored hashed)."""
 
+import enum
 import uuid
 from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, Text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
-from webapp.models.types import utcnow
+from webapp.models.types import utcnow, value_enum
 from webapp.signing import new_secret
 
 EMAIL_LENGTH = 320
 SECRET_LENGTH = 128
 TOKEN_NAME_LENGTH = 100
+
+
+class Role(enum.StrEnum):
+    """What an account may do, each role all the one before it may: a user uploads and sees their own
+    photos; a moderator also reviews everyone's (the queue, appeals, adding to banks); an admin also
+    manages users, banks, queues and workers, and decides what moderators escalate."""
+
+    USER = "user"
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+
+MODERATING = (Role.MODERATOR, Role.ADMIN)
+
+
+class RevealOn(enum.StrEnum):
+    """How a moderator uncovers a blurred image."""
+
+    CLICK = "click"
+    HOVER = "hover"
 
 
 class User(UserMixin, db.Model):
@@ -25,7 +47,9 @@ class User(UserMixin, db.Model):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(256))
-    is_admin: Mapped[bool] = mapped_column(default=False)
+    role: Mapped[Role] = mapped_column(
+        value_enum(Role, "user_role", native_enum=False, length=20), default=Role.USER
+    )
     default_callback_url: Mapped[str | None] = mapped_column(Text)
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     # Signs this user's job.completed events (Standard Webhooks). Kept as it is, since signing needs
@@ -39,7 +63,29 @@ class User(UserMixin, db.Model):
     # are refused, until an admin enables it again.
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
+    # A moderator's wellness settings, kept on the server so every browser of theirs shows the same:
+    # images under review blurred, flagged and rejected ones in greyscale, uncovered on click or hover.
+    review_blur: Mapped[bool] = mapped_column(default=True)
+    review_greyscale: Mapped[bool] = mapped_column(default=True)
+    review_reveal: Mapped[RevealOn] = mapped_column(
+        value_enum(RevealOn, "reveal_on", native_enum=False, length=10), default=RevealOn.CLICK
+    )
+
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    @hybrid_property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @hybrid_property
+    def is_moderator(self) -> bool:
+        """Whether the account moderates: a moderator, or an admin (who may do all a moderator may)."""
+        return self.role in MODERATING
+
+    @is_moderator.inplace.expression
+    @classmethod
+    def _is_moderator_expression(cls):
+        return cls.role.in_(MODERATING)
 
     @property
     def is_active(self) -> bool:

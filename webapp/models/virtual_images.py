@@ -66,6 +66,14 @@ class VirtualImage(db.Model):
     external_event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reviewed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Review work: the moderator who holds the image while they decide it (a lease: once
+    # claimed_until passes, it is anyone's again), and when and why it was passed to the admins.
+    claimed_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalation_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -80,6 +88,9 @@ class VirtualImage(db.Model):
     reviews: Mapped[list["ModerationReview"]] = relationship(  # noqa: F821
         viewonly=True, order_by="ModerationReview.created_at"
     )
+    # The uploader's appeal, if they made one (there is at most one).
+    appeal: Mapped["Appeal | None"] = relationship(viewonly=True)  # noqa: F821
+    claimed_by: Mapped["User | None"] = relationship(viewonly=True, foreign_keys=[claimed_by_id])  # noqa: F821
 
     @property
     def labels(self) -> list[dict]:

@@ -64,7 +64,10 @@ class Outcome:
                 "source": self.result.source,
             }
         if self.reviewer is not None:
+            # Decided: nobody holds it any more, and it is no longer the admins' to decide.
             values |= {"reviewed_by_id": self.reviewer.id, "reviewed_at": utcnow(), "source": MANUAL}
+            values |= {"claimed_by_id": None, "claimed_until": None}
+            values |= {"escalated_at": None, "escalation_note": None}
         if self.event_at is not None:
             values["external_event_at"] = self.event_at
         if self.matched_entry_id is not None:

@@ -12,6 +12,7 @@ from flask_login import current_user, login_user
 
 from webapp.auth import admin_pages_only
 from webapp.errors import AppError
+from webapp.models import Role
 from webapp.services.accounts import user_access, users
 
 blueprint = Blueprint("admin_users", __name__, url_prefix="/admin/users")
@@ -33,7 +34,9 @@ def create_user():
     try:
         # The command line makes API-only accounts; this form makes people who log in.
         users.check_password(password)
-        user = users.create_user(request.form.get("email", ""), password, "is_admin" in request.form)
+        user = users.create_user(
+            request.form.get("email", ""), password, Role.ADMIN if "is_admin" in request.form else Role.USER
+        )
     except AppError as error:
         return _users_page(create_error=error.message), error.status
     flash(f"Created {'admin' if user.is_admin else 'user'} {user.email}.", "ok")
@@ -107,7 +110,7 @@ def set_role(user_id: str, role: str):
     """Make the user an admin, or an ordinary user."""
     user = users.get_user(user_id)
     try:
-        user_access.set_admin(current_user, user, role == "admin")
+        user_access.set_role(current_user, user, Role(role))
     except AppError as error:
         return _users_page(action_error=error.message), error.status
     flash(f"{user.email} is {'now an admin' if user.is_admin else 'no longer an admin'}.", "ok")

@@ -1,10 +1,10 @@
-"""The review queue for admins: what machines could not decide, decided one by one or by selection."""
+"""The review queue for moderators: the images they hold, decided one by one or by selection."""
 
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from webapp.auth import admin_pages_only
-from webapp.services.moderation import reviews
+from webapp.auth import moderator_pages_only
+from webapp.services.moderation import claims, reviews
 from webapp.views.fragments import render_page_or_fragment
 
 blueprint = Blueprint("review", __name__)
@@ -12,7 +12,7 @@ blueprint = Blueprint("review", __name__)
 QUEUE_LENGTH = 25
 
 
-blueprint.before_request(admin_pages_only)
+blueprint.before_request(moderator_pages_only)
 
 
 @blueprint.get("/review")
@@ -42,5 +42,5 @@ def decide(virtual_image_id: str):
 
 
 def _queue() -> dict:
-    items, waiting = reviews.review_queue(QUEUE_LENGTH)
-    return {"items": items, "waiting": waiting}
+    work = claims.take_work(current_user, QUEUE_LENGTH)
+    return {"items": work.items, "waiting": work.waiting + len(work.items)}

@@ -1,9 +1,9 @@
-"""Moderation decisions over the API: POST /api/virtual-images/<id>/review (admins)."""
+"""Moderation decisions over the API: POST /api/virtual-images/<id>/review (moderators)."""
 
 from flask import Blueprint, jsonify
 from flask_login import current_user
 
-from webapp.auth import admin_required
+from webapp.auth import moderator_required
 from webapp.services.moderation import reviews
 from webapp.views.describe import describe_review
 from webapp.views.params import MAX_NAME_LENGTH, MAX_NOTE_LENGTH, json_object, string_field
@@ -12,7 +12,7 @@ blueprint = Blueprint("reviews_api", __name__, url_prefix="/api/virtual-images")
 
 
 @blueprint.post("/<virtual_image_id>/review")
-@admin_required
+@moderator_required
 def review(virtual_image_id: str):
     """Approve or reject an image by hand (`{"verdict": "approved"|"rejected", "note"?, "message"?}`):
     the note stays internal, the message is for the uploader."""

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp.errors import AppError, NotFound
 from webapp.extensions import db
-from webapp.models import FirstRun, User
+from webapp.models import FirstRun, Role, User
 from webapp.services.accounts.users import check_password, create_user
 
 
@@ -37,7 +37,7 @@ def create_first_admin(email: str, password: str, password_again: str) -> User:
     check_password(password)
     try:
         _claim()
-        return create_user(email, password, is_admin=True)
+        return create_user(email, password, role=Role.ADMIN)
     except Exception:
         # Nothing of a refused first run stays: not its row, not half an account.
         db.session.rollback()

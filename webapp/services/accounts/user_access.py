@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from webapp.errors import AppError
 from webapp.extensions import db
-from webapp.models import ApiToken, BulkJob, PhotoSession, User
+from webapp.models import ApiToken, BulkJob, PhotoSession, Role, User
 from webapp.models.types import utcnow
 from webapp.services.photos import deletion
 
@@ -66,11 +66,11 @@ def enable(user: User) -> None:
     db.session.commit()
 
 
-def set_admin(actor: User, user: User, is_admin: bool) -> None:
-    """Make the user an admin, or an ordinary user."""
-    if not is_admin:
+def set_role(actor: User, user: User, role: Role) -> None:
+    """Give the user a role: user, moderator or admin."""
+    if user.is_admin and role != Role.ADMIN:
         _may_lose_access(actor, user)
-    user.is_admin = is_admin
+    user.role = Role(role)
     db.session.commit()
 
 

@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.errors import AppError, NotFound, parse_id
 from webapp.extensions import db
-from webapp.models import ApiToken, User
+from webapp.models import ApiToken, Role, User
 from webapp.models.types import utcnow
 from webapp.models.users import EMAIL_LENGTH, TOKEN_NAME_LENGTH
 
@@ -60,14 +60,14 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def create_user(email: str, password: str | None = None, is_admin: bool = False) -> User:
+def create_user(email: str, password: str | None = None, role: Role = Role.USER) -> User:
     """A new account; without a password it can use the API but not the login page."""
     email = normalise_email(email)
     if "@" not in email or len(email) > EMAIL_LENGTH:
         raise AppError(f"Not an email address: {email[:EMAIL_LENGTH]!r}")
     if db.session.scalar(select(User).where(User.email == email)):
         raise UserExists(f"A user with the email {email} already exists.")
-    user = User(email=email, is_admin=is_admin)
+    user = User(email=email, role=Role(role))
     if password:
         check_password(password)
         user.password_hash = generate_password_hash(password)

@@ -1,17 +1,20 @@
-"""Human review: the queue of what machines could not decide, and decisions with an audit trail."""
+"""A person's decisions: one image or a selection, each recorded with who, when, before and after.
+
+A decision respects the team's claims (not on an image another moderator holds, not on one passed to
+the admins unless by an admin) and appeals (not by the person whose decision is appealed).
+"""
 
 import uuid
-from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 
 from webapp.errors import AppError, NotFound
 from webapp.extensions import db
-from webapp.models import ModerationReview, ModerationStatus, PhotoSession, User, VirtualImage
+from webapp.models import AuditKind, ModerationReview, ModerationStatus, User, VirtualImage
 from webapp.services import verdicts
 from webapp.services.banks import review_banking
+from webapp.services.moderation import appeals, audit, claims
 
-REVIEWABLE = (ModerationStatus.FLAGGED, ModerationStatus.ERROR)
 DECISIONS = {"approved": ModerationStatus.APPROVED, "rejected": ModerationStatus.REJECTED}
 
 
@@ -19,27 +22,6 @@ class InvalidVerdict(AppError):
     code = "invalid_verdict"
     status = 422
     message = "The verdict must be 'approved' or 'rejected'."
-
-
-@dataclass(frozen=True)
-class QueueItem:
-    virtual_image: VirtualImage
-    session: PhotoSession
-
-
-def review_queue(limit: int = 25) -> tuple[list[QueueItem], int]:
-    """Images waiting for a person, flagged first, oldest first; and how many wait in all."""
-    waiting = VirtualImage.moderation_status.in_(REVIEWABLE)
-    flagged_first = case((VirtualImage.moderation_status == ModerationStatus.FLAGGED, 0), else_=1)
-    rows = db.session.execute(
-        select(VirtualImage, PhotoSession)
-        .join(PhotoSession, PhotoSession.session_id == VirtualImage.session_id)
-        .where(waiting)
-        .order_by(flagged_first, VirtualImage.created_at)
-        .limit(limit)
-    ).all()
-    total = db.session.scalar(select(func.count()).select_from(VirtualImage).where(waiting))
-    return [QueueItem(*row) for row in rows], total
 
 
 def decide(
@@ -66,9 +48,18 @@ def decide_many(
     if after is None:
         raise InvalidVerdict()
     images = _locked(ids)
-    # The audit rows first: they keep each image's verdict before the decision.
-    reviews = [_review(reviewer, image, after, _text(note), _text(message)) for image in images]
+    claims.check_may_decide(reviewer, images)
+    appealed = appeals.pending_for(images)
+    appeals.check_reviewer(reviewer, appealed)
+    note, message = _text(note), _text(message)
+    # The records first: they keep each image's verdict before the decision.
+    reviews = [_review(reviewer, image, after, note, message) for image in images]
     db.session.add_all(reviews)
+    for image in images:
+        kind = AuditKind.APPEAL_DECISION if image.id in appealed else AuditKind.DECISION
+        audit.record(kind, reviewer, image.id, image.moderation_status.value, after.value, note)
+        if image.id in appealed:
+            appeals.close(appealed[image.id], reviewer, after, message)
     verdicts.overrule(images, verdicts.Outcome(after, reviewer=reviewer))
     # What a person rejects is recognised when it comes back; what they approve is not held against it.
     if after == ModerationStatus.REJECTED:
