@@ -39,6 +39,7 @@ from bench.pipeline import PHOTO_SIZE, make_photo
 from bench.support import bench_app, median, timed
 from webapp.extensions import db
 from webapp.imaging import crop_fingerprints, fingerprint, make_derivatives
+from webapp.models import Role
 from webapp.queue import redis_connection
 from webapp.services.accounts import users
 from webapp.services.banks import bank_entries, bank_index, banks, hash_lists, hash_matching
@@ -205,7 +206,7 @@ def measure_import(lines: int) -> tuple[float, float]:
     listing = "pdq,note\n" + "".join(f"{rng.getrandbits(256):064x},line {line}\n" for line in range(lines))
     data = listing.encode()
     bank = banks.create_bank("bench import", "flag")
-    admin = users.create_user("bench@example.com", password="bench-password", is_admin=True)
+    admin = users.create_user("bench@example.com", password="bench-password", role=Role.ADMIN)
     first = timed(lambda: hash_lists.import_hashes(bank, io.BytesIO(data), admin)) / 1000
     again = timed(lambda: hash_lists.import_hashes(bank, io.BytesIO(data), admin)) / 1000
     return first, again

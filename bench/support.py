@@ -69,9 +69,7 @@ def seed_job(
     """A user and a job of `size` processed photos, inserted set-wise; returns (user, job, image ids)."""
     now = utcnow()
     user_id, job_id = uuid.uuid4(), uuid.uuid4()
-    db.session.execute(
-        insert(User).values(id=user_id, email=f"{user_id}@bench", is_admin=False, created_at=now)
-    )
+    db.session.execute(insert(User).values(id=user_id, email=f"{user_id}@bench", created_at=now))
     db.session.execute(
         insert(BulkJob).values(
             id=job_id,

@@ -140,6 +140,11 @@ def other_user(app) -> Person:
 
 
 @pytest.fixture
+def moderator(app) -> Person:
+    return make_user(app, "moderator@example.com", role=Role.MODERATOR)
+
+
+@pytest.fixture
 def admin(app) -> Person:
     return make_user(app, "admin@example.com", role=Role.ADMIN)
 

@@ -27,6 +27,7 @@ from standardwebhooks.webhooks import Webhook
 
 from tests.support.environment import WEBHOOK_SECRET
 from tests.support.factories import encoded, image_bytes, make_user, scene, wait_until_terminal
+from tests.support.reviews import waiting_photo
 from webapp.extensions import db
 from webapp.imaging import make_derivatives
 from webapp.models import Role, VirtualImage
@@ -214,6 +215,75 @@ def test_what_the_api_says_about_an_account_is_all_in_the_document(client, check
     made = checked(client.post("/api/tokens", headers=user.headers, json={"name": "walk"})).get_json()
     assert len(checked(client.get("/api/tokens", headers=user.headers)).get_json()["tokens"]) == 2
     checked(client.delete(f"/api/tokens/{made['id']}", headers=user.headers))
+
+
+def test_what_the_api_says_about_review_settings_is_all_in_the_document(client, checked, user, admin):
+    url = "/api/account/review-settings"
+    checked(client.get(url, headers=admin.headers))
+    changed = checked(client.put(url, headers=admin.headers, json={"reveal": "hover"}))
+    assert changed.get_json()["reveal"] == "hover"
+    assert checked(client.put(url, headers=admin.headers, json={"blur": "no"})).status_code == 422
+    assert checked(client.get(url, headers=user.headers)).status_code == 403
+
+
+def test_what_the_api_says_about_appeals_and_the_audit_is_all_in_the_document(
+    app, client, checked, user, admin, parked
+):
+    moderator = make_user(app, "walk-moderator@example.com", role=Role.MODERATOR)
+    photo = waiting_photo(app, user, "walk.jpg")
+    url = f"/api/photos/{photo.session_id}/appeal"
+    for person, message, status in (
+        (user, "", 422),
+        (user, "Look", 201),
+        (user, "Again", 409),
+        (admin, "Me", 404),
+    ):
+        assert (
+            checked(client.post(url, headers=person.headers, json={"message": message})).status_code == status
+        )
+    review = {"verdict": "approved", "message": "Agreed."}
+    url = f"/api/virtual-images/{photo.virtual_image_id}/review"
+    checked(client.post(url, headers=moderator.headers, json=review))
+    for person in (user, moderator):
+        shown = checked(client.get(f"/api/photos/{photo.session_id}", headers=person.headers)).get_json()
+        assert shown["moderation"]["appeal"]["status"] == "overturned"
+
+    appealed = checked(client.get("/api/audit", headers=admin.headers, query_string={"kind": "appeal"}))
+    assert [event["kind"] for event in appealed.get_json()["events"]] == ["appeal"]
+    for person, params, status in ((admin, {"since": "soon"}, 400), (moderator, {}, 403)):
+        assert (
+            checked(client.get("/api/audit", headers=person.headers, query_string=params)).status_code
+            == status
+        )
+
+
+def test_what_the_api_says_about_review_work_is_all_in_the_document(
+    app, client, checked, user, admin, parked
+):
+    moderator = make_user(app, "walk-reviewer@example.com", role=Role.MODERATOR)
+    kept, passed, other = (waiting_photo(app, user, f"{name}.jpg") for name in ("kept", "passed", "other"))
+    work = checked(client.get("/api/review/queue", headers=moderator.headers, query_string={"limit": 2}))
+    assert len(work.get_json()["items"]) == 2 and work.get_json()["waiting"] == 1
+    item = f"/api/review/items/{passed.virtual_image_id}"
+    escalated = checked(client.post(f"{item}/escalate", headers=moderator.headers, json={"note": "for you"}))
+    assert escalated.get_json()["escalation"]["note"] == "for you"
+    escalated_queue = "/api/review/queue?queue=escalated"
+    assert checked(client.get(escalated_queue, headers=moderator.headers)).status_code == 403
+    checked(client.get(escalated_queue, headers=admin.headers))
+    approve = {"verdict": "approved"}
+    review = f"/api/virtual-images/{passed.virtual_image_id}/review"
+    assert checked(client.post(review, headers=moderator.headers, json=approve)).status_code == 403
+    claim = f"/api/review/items/{kept.virtual_image_id}/claim"
+    assert checked(client.post(claim, headers=admin.headers)).status_code == 409
+    assert checked(client.post(claim, headers=moderator.headers, json={"take_over": True})).status_code == 200
+    review = f"/api/virtual-images/{kept.virtual_image_id}/review"
+    assert checked(client.post(review, headers=admin.headers, json=approve)).status_code == 409
+    checked(client.post(claim, headers=admin.headers, json={"take_over": True}))
+    checked(client.delete(claim, headers=admin.headers))
+    checked(client.post(review, headers=admin.headers, json=approve))
+    assert checked(client.post(claim, headers=admin.headers)).status_code == 409
+    assert checked(client.get("/api/review/queue?limit=0", headers=moderator.headers)).status_code == 400
+    checked(client.delete(f"/api/review/items/{other.virtual_image_id}/claim", headers=moderator.headers))
 
 
 def test_what_the_api_answers_a_vendors_verdict_is_all_in_the_document(

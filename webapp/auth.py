@@ -105,7 +105,8 @@ def _pages_for(is_admin: bool) -> Response | None:
 
 
 def admin_required(view):
-    """An API operation for admins only: 401 without credentials, 403 for anyone else."""
+    """An API operation for admins only: 401 without credentials, 403 for anyone else. Also a page of
+    a blueprint whose before_request lets moderators in (its visitors are logged in by then)."""
     return _required(view, lambda user: user.is_admin)
 
 

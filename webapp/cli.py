@@ -8,6 +8,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from webapp.errors import AppError
 from webapp.models import Role
+from webapp.services.accounts import user_access
 from webapp.services.accounts import users as user_service
 
 users = AppGroup("users", help="Create users, API tokens and passwords; list and revoke access.")
@@ -21,17 +22,39 @@ TOKEN_NAME = click.option(
 
 @users.command("create")
 @click.argument("email")
-@click.option("--admin", is_flag=True, help="May see and review everything.")
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    help="user (the default) uploads; moderator also reviews everyone's photos; admin also manages.",
+)
+@click.option("--admin", is_flag=True, help="The same as --role admin.")
 @click.option("--password", help="Lets the user log in to the pages; without it, API only.")
 @TOKEN_NAME
-def create_user(email: str, admin: bool, password: str | None, name: str) -> None:
+def create_user(email: str, role: str | None, admin: bool, password: str | None, name: str) -> None:
     """Create a user; the last line printed is a new API token."""
+    if admin and role not in (None, Role.ADMIN):
+        raise click.UsageError(f"--admin and --role {role} disagree: give one of them.")
+    chosen = Role.ADMIN if admin else Role(role or Role.USER)
     try:
-        user = user_service.create_user(email, password=password, role=Role.ADMIN if admin else Role.USER)
+        user = user_service.create_user(email, password=password, role=chosen)
     except AppError as error:
         raise click.ClickException(error.message) from error
-    click.echo(f"Created {'admin' if user.is_admin else 'user'} {user.email}.")
+    click.echo(f"Created {user.role} {user.email}.")
     click.echo(_issue_token(user, name))
+
+
+@users.command("role")
+@click.argument("email")
+@click.argument("role", type=click.Choice([role.value for role in Role]))
+def set_role(email: str, role: str) -> None:
+    """Give a user a role: user, moderator or admin (the last active admin stays one)."""
+    user = _existing_user(email)
+    try:
+        # No admin acts here, so none is kept from changing their own role; the last admin still is.
+        user_access.set_role(None, user, Role(role))
+    except AppError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"{user.email} is now {user.role.with_article}.")
 
 
 @users.command("token")

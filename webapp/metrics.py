@@ -46,6 +46,7 @@ from webapp.models import (
 from webapp.models.types import utcnow
 from webapp.queue import redis_connection
 from webapp.services.banks.hash_matching import LOOKUP_BUCKETS, LOOKUPS_KEY
+from webapp.services.moderation import claims
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +141,7 @@ def _read(backend: str, read: Callable[[], list[Metric]]) -> list[Metric] | None
 
 
 def database_families() -> list[Metric]:
-    """Uploads, jobs, verdicts, webhooks and processing durations, each one grouped statement."""
+    """Uploads, jobs, verdicts, webhooks, processing durations, bank matches and the review queues."""
     with db.engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             # SET LOCAL ends with this read-only transaction, which the block rolls back.
@@ -149,6 +150,7 @@ def database_families() -> list[Metric]:
             *(_counts(connection, counted) for counted in COUNTED),
             _durations(connection),
             _bank_matches(connection),
+            *_review_queues(connection),
         ]
 
 
@@ -209,6 +211,26 @@ def _bank_matches(connection: Connection) -> GaugeMetricFamily:
     for name, count in connection.execute(query):
         family.add_metric([name], count)
     return family
+
+
+def _review_queues(connection: Connection) -> list[GaugeMetricFamily]:
+    """Per review queue, the images nobody holds and how long the oldest has waited (0 when none)."""
+    waiting = GaugeMetricFamily(
+        "photogate_review_waiting",
+        "Images waiting for a person that nobody holds, by queue.",
+        labels=["queue"],
+    )
+    oldest = GaugeMetricFamily(
+        "photogate_review_oldest_seconds",
+        "Seconds the oldest image nobody holds has waited (since its upload or appeal), by queue; "
+        "0 when none.",
+        labels=["queue"],
+    )
+    for queue in claims.Queue:
+        count, seconds = claims.queue_size(queue, connection)
+        waiting.add_metric([queue.value], count)
+        oldest.add_metric([queue.value], seconds or 0)
+    return [waiting, oldest]
 
 
 def _seconds_between(connection: Connection, start: ColumnElement, end: ColumnElement) -> ColumnElement:

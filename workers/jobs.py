@@ -5,7 +5,7 @@ import uuid
 from rq import get_current_job
 from rq.job import Job
 
-from webapp.providers import ModerationFailed
+from webapp.providers import ModerationFailed, registry
 from webapp.queue import PROCESS_PHOTO
 from webapp.services import verdicts
 from webapp.services.jobs import notifications
@@ -13,6 +13,9 @@ from webapp.services.moderation import bulk_moderation, external_moderation
 from webapp.services.operations import reconciler
 from webapp.services.photos import processing
 from workers.context import app_context
+
+# The provider the audit log names for an image the external service could not be asked about.
+EXTERNAL = registry.ExternalService.name
 
 
 def process_photo(session_id: str) -> None:
@@ -39,7 +42,7 @@ def request_external_moderation(virtual_image_id: str) -> None:
         try:
             external_moderation.send_request(uuid.UUID(virtual_image_id))
         except ModerationFailed as exc:
-            verdicts.record_error(uuid.UUID(virtual_image_id), f"Not moderated: {exc}")
+            verdicts.record_error(uuid.UUID(virtual_image_id), f"Not moderated: {exc}", EXTERNAL)
 
 
 def request_external_moderation_failed(job: Job, connection, exc_type, exc_value, traceback) -> None:
@@ -49,6 +52,7 @@ def request_external_moderation_failed(job: Job, connection, exc_type, exc_value
             verdicts.record_error(
                 uuid.UUID(job.args[0]),
                 f"The moderation service could not be reached after every retry: {exc_value}",
+                EXTERNAL,
             )
 
 

@@ -2,6 +2,8 @@
 // declared in data- attributes, because the Content-Security-Policy allows no inline script and no
 // eval, so no hx-on handler:
 //   data-swap-errors-only          swap in only a 4xx/5xx answer (a success shows another way)
+//   data-swap-errors               on a request's target: swap a 4xx answer into it too (the server
+//                                  answers the target again, saying what was wrong)
 //   data-success-location="URL"    after a successful request, go to URL
 //   data-success-refresh="URL"     after a successful request, load URL in place of the element
 //   data-success-refresh-target="SELECTOR"   that data-success-refresh names (outerHTML)
@@ -22,6 +24,7 @@
 
   document.addEventListener("htmx:beforeSwap", (event) => {
     if (declaring(event, "data-swap-errors-only")) event.detail.shouldSwap = event.detail.isError;
+    if (declaring(event, "data-swap-errors") && event.detail.xhr.status < 500) event.detail.shouldSwap = true;
   });
 
   document.addEventListener("htmx:configRequest", (event) => {

@@ -1,6 +1,7 @@
 // The review queue from the keyboard. Cards are focusable, and the focused card is the one keys
 // act on, so the browser's own focus (and a screen reader following it) is the only cursor.
-// htmx sends the decisions; this file moves focus, reveals thumbnails and shows refused requests.
+// htmx sends the decisions; this file moves focus and shows refused requests; covers.js reveals thumbnails.
+// The cards are the moderator's claims: this file also keeps them renewed while the moderator works.
 (() => {
   "use strict";
 
@@ -14,9 +15,14 @@
     ArrowUp: (card) => move(card, -1),
     a: (card) => card?.querySelector('[data-verdict="approved"]').click(),
     r: (card) => card?.querySelector('[data-verdict="rejected"]').click(),
-    v: (card) => reveal(card),
+    v: (card) => card?.querySelector("[data-reveal]")?.click(),
     x: (card) => toggleSelection(card),
+    u: (card) => card?.querySelector("[data-release]")?.click(),
+    e: (card) => card?.querySelector("[data-escalate]")?.click(),
   };
+  // Claims lapse unless renewed; loading the queue renewed them, activity renews them at most this often.
+  const RENEW_EVERY_MS = 60_000;
+  let renewedAt = Date.now();
 
   function waitingCards() {
     return [...document.querySelectorAll(WAITING)];
@@ -27,12 +33,6 @@
     const index = cards.indexOf(card);
     const target = index < 0 ? cards[0] : cards[Math.min(Math.max(index + step, 0), cards.length - 1)];
     target?.focus();
-  }
-
-  function reveal(card) {
-    const button = card?.querySelector("[data-reveal]");
-    if (!button) return;
-    button.textContent = card.toggleAttribute("data-revealed") ? "Hide" : "Reveal";
   }
 
   function toggleSelection(card) {
@@ -54,17 +54,46 @@
     (waitingCards()[0] ?? document.querySelector("[data-refresh]"))?.focus();
   }
 
-  function afterDecision(decided) {
-    const counter = document.querySelector("[data-waiting]");
-    counter.textContent = Math.max(0, Number(counter.textContent) - 1);
-    showSelection();
-    // Focus was on the card htmx just replaced; if it moved elsewhere (a note being typed), leave it.
-    if (document.activeElement && document.activeElement !== document.body) return;
+  function addTo(selector, step) {
+    const counter = document.querySelector(selector);
+    if (counter) counter.textContent = Math.max(0, Number(counter.textContent) + step);
+  }
+
+  function nextWaiting(card) {
     const cards = [...document.querySelectorAll(CARD)];
-    const later = cards.slice(cards.indexOf(decided) + 1);
-    const next = later.find((card) => card.matches(WAITING));
+    return cards.slice(cards.indexOf(card) + 1).find((other) => other.matches(WAITING));
+  }
+
+  // Focus was on the card that was replaced or removed; if it moved elsewhere (a note being typed), leave it.
+  function focusAfter(next) {
+    if (document.activeElement && document.activeElement !== document.body) return;
     if (next) next.focus();
     else focusFirst();
+  }
+
+  function afterDecision(decided) {
+    addTo("[data-mine]", -1);
+    showSelection();
+    focusAfter(nextWaiting(decided));
+  }
+
+  // A released card is back in the queue for others, an escalated one in the admins': neither is yours.
+  function removeCard(card, released) {
+    const next = nextWaiting(card);
+    card.remove();
+    addTo("[data-mine]", -1);
+    if (released) addTo("[data-waiting]", 1);
+    showSelection();
+    focusAfter(next);
+  }
+
+  function renewClaims() {
+    const url = document.querySelector("[data-renew]")?.dataset.renew;
+    if (!url || Date.now() - renewedAt < RENEW_EVERY_MS) return;
+    renewedAt = Date.now();
+    const token = document.querySelector('meta[name="csrf-token"]').content;
+    // A lost heartbeat is not worth a message: the next activity, a minute on, sends another.
+    fetch(url, { method: "POST", headers: { "X-CSRFToken": token } }).catch(() => {});
   }
 
   // The server answers a refused request with its error page; its message is the part to show.
@@ -98,13 +127,16 @@
     action(document.activeElement?.closest(WAITING) ?? null);
   });
 
-  document.addEventListener("click", (event) => {
-    const button = event.target.closest("[data-reveal]");
-    if (button) reveal(button.closest(CARD));
-  });
+  document.addEventListener("keydown", renewClaims);
+  document.addEventListener("click", renewClaims);
 
   document.addEventListener("change", (event) => {
     if (event.target.name === "ids") showSelection();
+  });
+
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const button = event.detail.elt.closest?.("[data-release], [data-escalate]");
+    if (button && event.detail.successful) removeCard(button.closest(CARD), button.matches("[data-release]"));
   });
 
   document.addEventListener("htmx:afterSwap", (event) => {

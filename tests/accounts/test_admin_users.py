@@ -38,7 +38,9 @@ def _logged_in(app, person):
     return browser
 
 
-def test_the_users_page_is_for_admins_only(app, client, user, other_user):
+@pytest.mark.parametrize("role", [Role.USER, Role.MODERATOR])
+def test_the_users_page_is_for_admins_only(app, client, other_user, role):
+    user = make_user(app, f"{role}@example.com", role=role)
     assert "/login" in client.get("/admin/users").headers["Location"]
     signed_in(client, user)
     token = client.csrf_headers["X-CSRFToken"]
@@ -52,6 +54,7 @@ def test_the_users_page_is_for_admins_only(app, client, user, other_user):
         f"/admin/users/{other_user.id}/enable",
         f"/admin/users/{other_user.id}/delete",
         f"/admin/users/{other_user.id}/make-admin",
+        f"/admin/users/{other_user.id}/make-moderator",
     ):
         form = {"email": "x@example.com", "password": NEW_PASSWORD, "csrf_token": token}
         assert client.post(path, data=form).status_code == 403, path
@@ -60,7 +63,11 @@ def test_the_users_page_is_for_admins_only(app, client, user, other_user):
     with app.app_context():
         assert authenticate(other_user.email, other_user.password)
         assert db.session.scalar(select(User).where(User.email == "x@example.com")) is None
-        assert not db.session.get(User, user.id).is_admin and db.session.get(User, other_user.id).is_active
+        assert db.session.get(User, user.id).role == role
+        assert (
+            db.session.get(User, other_user.id).role == Role.USER
+            and db.session.get(User, other_user.id).is_active
+        )
 
 
 def test_an_admin_sees_every_user_with_their_tokens(admin_browser, admin, user):
@@ -75,30 +82,52 @@ def test_an_admin_sees_every_user_with_their_tokens(admin_browser, admin, user):
     assert re.search(r"<time datetime=\"[^\"]+\+00:00\">\d{4}-\d\d-\d\d \d\d:\d\d UTC</time>", theirs)
 
 
-@pytest.mark.parametrize("is_admin", [False, True])
-def test_an_admin_creates_a_user_who_can_log_in(app, admin_browser, is_admin):
-    form = {"email": "New@Example.com", "password": NEW_PASSWORD} | ({"is_admin": "true"} if is_admin else {})
+@pytest.mark.parametrize("role", ["user", "moderator", "admin"])
+def test_an_admin_creates_a_user_who_can_log_in(app, admin_browser, role):
+    form = {"email": "New@Example.com", "password": NEW_PASSWORD, "role": role}
 
     response = _form(admin_browser, "/admin/users", form)
 
     assert response.status_code == 303 and response.headers["Location"] == "/admin/users"
     page = admin_browser.get("/admin/users").get_data(as_text=True)
-    assert f"Created {'admin' if is_admin else 'user'} new@example.com." in page
-    assert ("<td>admin</td>" if is_admin else "<td>user</td>") in _row(page, "new@example.com")
+    assert f"Created {role} new@example.com." in page
+    assert f"<td>{role}</td>" in _row(page, "new@example.com")
     assert login(app.test_client(), "new@example.com", NEW_PASSWORD).headers["Location"] == "/upload"
 
 
+def test_the_new_user_form_offers_each_role_and_starts_at_user(admin_browser):
+    form = admin_browser.get("/admin/users").get_data(as_text=True).split("<h2>New user</h2>")[1]
+
+    options = re.findall(r'<option value="(\w+)" ?(selected)?>', form)
+    assert options == [("user", "selected"), ("moderator", ""), ("admin", "")]
+
+
 @pytest.mark.parametrize(
-    ("email", "password", "status", "message"),
+    ("email", "password", "role", "status", "message"),
     [
-        ("admin@example.com", NEW_PASSWORD, 409, "A user with the email admin@example.com already exists."),
-        ("nobody", NEW_PASSWORD, 400, "Not an email address: &#39;nobody&#39;"),
-        ("new@example.com", "short", 422, "A password needs at least 10 characters."),
-        ("new@example.com", "", 422, "A password needs at least 10 characters."),
+        (
+            "admin@example.com",
+            NEW_PASSWORD,
+            "user",
+            409,
+            "A user with the email admin@example.com already exists.",
+        ),
+        ("nobody", NEW_PASSWORD, "user", 400, "Not an email address: &#39;nobody&#39;"),
+        ("new@example.com", "short", "user", 422, "A password needs at least 10 characters."),
+        ("new@example.com", "", "user", 422, "A password needs at least 10 characters."),
+        (
+            "new@example.com",
+            NEW_PASSWORD,
+            "owner",
+            400,
+            "&#39;role&#39; must be one of user, moderator, admin.",
+        ),
     ],
 )
-def test_creating_a_user_refuses_bad_input_readably(app, admin_browser, email, password, status, message):
-    response = _form(admin_browser, "/admin/users", {"email": email, "password": password})
+def test_creating_a_user_refuses_bad_input_readably(
+    app, admin_browser, email, password, role, status, message
+):
+    response = _form(admin_browser, "/admin/users", {"email": email, "password": password, "role": role})
 
     assert response.status_code == status
     page = response.get_data(as_text=True)
@@ -201,21 +230,33 @@ def test_a_disabled_user_is_locked_out_at_once_and_an_enabled_one_gets_their_tok
     assert login(app.test_client(), user.email, user.password).headers["Location"] == "/upload"
 
 
-def test_an_admin_makes_a_user_an_admin_and_back(app, admin_browser, user):
+def _role_links(page: str, email: str) -> list[str]:
+    return re.findall(r">Make ([\w ]+)</a>", _row(page, email))
+
+
+def test_an_admin_gives_a_user_each_role_in_turn_after_asking(app, admin_browser, user):
     theirs = _logged_in(app, user)
-    _confirm_page(admin_browser, f"/admin/users/{user.id}/make-admin")
+    assert _role_links(admin_browser.get("/admin/users").get_data(as_text=True), user.email) == [
+        "moderator",
+        "admin",
+    ]
+    steps = [
+        ("moderator", "a moderator", ["ordinary user", "admin"], {"/admin/banks": 200, "/admin/users": 403}),
+        ("admin", "an admin", ["ordinary user", "moderator"], {"/admin/banks": 200, "/admin/users": 200}),
+        ("moderator", "a moderator", ["ordinary user", "admin"], {"/admin/banks": 200, "/admin/users": 403}),
+        ("user", "an ordinary user", ["moderator", "admin"], {"/admin/banks": 403, "/admin/users": 403}),
+    ]
+    for role, named, offered, reaches in steps:
+        question = _confirm_page(admin_browser, f"/admin/users/{user.id}/make-{role}")
+        assert f"Make {user.email} {named}?" in question
 
-    assert _form(admin_browser, f"/admin/users/{user.id}/make-admin", {}).status_code == 303
+        assert _form(admin_browser, f"/admin/users/{user.id}/make-{role}", {}).status_code == 303
 
-    listing = admin_browser.get("/admin/users").get_data(as_text=True)
-    assert f"{user.email} is now an admin." in listing
-    assert "Make ordinary user" in _row(listing, user.email)
-    assert theirs.get("/admin/users").status_code == 200
-
-    assert _form(admin_browser, f"/admin/users/{user.id}/make-user", {}).status_code == 303
-
-    assert f"{user.email} is no longer an admin." in admin_browser.get("/admin/users").get_data(as_text=True)
-    assert theirs.get("/admin/users").status_code == 403
+        listing = admin_browser.get("/admin/users").get_data(as_text=True)
+        assert f"{user.email} is now {'a user' if role == 'user' else named}." in listing
+        assert f"<td>{role}</td>" in _row(listing, user.email)
+        assert _role_links(listing, user.email) == offered
+        assert {path: theirs.get(path).status_code for path in reaches} == reaches
 
 
 def test_deleting_a_user_deletes_their_photos_jobs_and_objects_after_asking(
@@ -246,7 +287,9 @@ def test_deleting_a_user_deletes_their_photos_jobs_and_objects_after_asking(
 
 
 @pytest.mark.parametrize(
-    "action", ["disable", "delete", "make-user"], ids=["disable", "delete", "unmake admin"]
+    "action",
+    ["disable", "delete", "make-user", "make-moderator"],
+    ids=["disable", "delete", "unmake admin", "make moderator"],
 )
 def test_no_admin_takes_access_from_themselves(app, admin_browser, admin, action):
     listing = admin_browser.get("/admin/users").get_data(as_text=True)

@@ -7,11 +7,11 @@ import uuid
 
 import pytest
 
-from tests.support.factories import Person
+from tests.support.factories import Person, make_user
 from tests.support.pages import signed_in
 from tests.support.reviews import waiting_photo
 from webapp.extensions import db
-from webapp.models import Bank, BankEntry, EntryOrigin, ModerationStatus, User, VirtualImage
+from webapp.models import Bank, BankEntry, EntryOrigin, ModerationStatus, Role, User, VirtualImage
 from webapp.services.banks import banks
 
 HASH_A = "a" * 64
@@ -93,7 +93,7 @@ def decided_by_bank(app, owner: Person, bank_id, entry_id, filename: str, distan
     return photo
 
 
-def test_banks_are_for_admins_only(app, client, user, admin):
+def test_banks_are_not_for_users(app, client, user, admin):
     bank_id = make_bank(app)
     entry_id = add_hash(app, bank_id, admin, HASH_A)
     pages = ("/admin/banks", f"/admin/banks/{bank_id}")
@@ -121,6 +121,38 @@ def test_banks_are_for_admins_only(app, client, user, admin):
         [HASH_A],
         True,
     )
+
+
+def test_a_moderator_reads_banks_and_adds_a_hash_but_changes_nothing_else(app, client, admin):
+    moderator = make_user(app, "moderator@example.com", role=Role.MODERATOR)
+    bank_id = make_bank(app)
+    entry_id = add_hash(app, bank_id, admin, HASH_A)
+    browser = signed_in(client, moderator)
+
+    listing = browser.get("/admin/banks").get_data(as_text=True)
+    assert 'href="/admin/banks" aria-current="page">Banks</a>' in listing
+    assert '<tr data-bank="Known bad">' in listing and "New bank" not in listing
+    page = browser.get(f"/admin/banks/{bank_id}").get_data(as_text=True)
+    assert HASH_A in page and 'id="bank-add-entry"' in page
+    for admins_only in ('id="bank-settings"', 'id="bank-import"', "entry-toggle"):
+        assert admins_only not in page
+    added = post(browser, f"/admin/banks/{bank_id}/entries", {"pdq_hash": HASH_B, "note": "seen in review"})
+    assert "Entry added." in browser.get(added.headers["Location"]).get_data(as_text=True)
+
+    forms = {
+        "/admin/banks": {"name": "Mine", "action": "reject"},
+        f"/admin/banks/{bank_id}": {"name": "Renamed", "action": "flag", "distance": "3"},
+        f"/admin/banks/{bank_id}/entries/{entry_id}": {"enabled": "false"},
+    }
+    for path, form in forms.items():
+        assert post(browser, path, form).status_code == 403, path
+    assert import_file(browser, bank_id, HASH_C).status_code == 403
+    bank, entries = bank_state(app, bank_id)
+    assert bank.name == "Known bad"
+    assert {(entry.pdq_hash, entry.enabled, entry.added_by_email) for entry in entries} == {
+        (HASH_A, True, admin.email),
+        (HASH_B, True, moderator.email),
+    }
 
 
 def test_an_admin_creates_a_bank_through_the_form(app, admin_browser):
@@ -318,8 +350,9 @@ def test_the_export_link_downloads_the_enabled_entries_as_csv(app, admin, admin_
     assert response.get_data(as_text=True) == f'{HASH_A},"first, with a comma"\n'
 
 
-def test_the_photo_page_of_an_image_a_bank_decided_names_the_bank_and_entry_to_admins_only(
-    app, client, user, admin
+@pytest.mark.parametrize("role", [Role.MODERATOR, Role.ADMIN])
+def test_the_photo_page_of_an_image_a_bank_decided_names_the_bank_and_entry_to_those_who_moderate_only(
+    app, client, user, admin, role
 ):
     bank_id = make_bank(app, "Known bad")
     origin = waiting_photo(app, user, "origin.jpg", "rejected")
@@ -336,22 +369,23 @@ def test_the_photo_page_of_an_image_a_bank_decided_names_the_bank_and_entry_to_a
     assert "Known bad" not in owner_view and "distance" not in owner_view
     assert "data-entry" not in owner_view and "/admin/banks" not in owner_view
 
-    admin_browser = signed_in(app.test_client(), admin)
-    admin_view = admin_browser.get(f"/photos/{copy.session_id}").get_data(as_text=True)
-    assert "Matched bank <strong>Known bad</strong> at distance 12 (of 256 bits)" in admin_view
+    viewer = admin if role == Role.ADMIN else make_user(app, "moderator@example.com", role=role)
+    moderating = signed_in(app.test_client(), viewer)
+    moderators_view = moderating.get(f"/photos/{copy.session_id}").get_data(as_text=True)
+    assert "Matched bank <strong>Known bad</strong> at distance 12 (of 256 bits)" in moderators_view
     assert (
         f'<a href="/admin/banks/{bank_id}" data-entry><code class="pdq-hash">{HASH_A}</code></a>'
-        in admin_view
+        in moderators_view
     )
-    assert "added in review by admin@example.com" in admin_view
-    assert f'<a href="/photos/{origin.session_id}" data-origin>this photo</a>' in admin_view
+    assert "added in review by admin@example.com" in moderators_view
+    assert f'<a href="/photos/{origin.session_id}" data-origin>this photo</a>' in moderators_view
 
     for path in ("/admin/banks", f"/admin/banks/{bank_id}"):
-        page = admin_browser.get(path).get_data(as_text=True)
+        page = moderating.get(path).get_data(as_text=True)
         match = " ".join(re.search(r"<tr data-match=.*?</tr>", page, re.S).group(0).split())
         assert f'<a href="/photos/{copy.session_id}">copy.jpg</a>' in match
         assert "<td>12</td>" in match and 'data-status="rejected"' in match
-    bank_page = admin_browser.get(f"/admin/banks/{bank_id}").get_data(as_text=True)
+    bank_page = moderating.get(f"/admin/banks/{bank_id}").get_data(as_text=True)
     assert '<dd data-count="matches">1</dd>' in bank_page
     assert f'<a href="/photos/{origin.session_id}">photo</a>' in bank_page
 

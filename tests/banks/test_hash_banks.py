@@ -15,6 +15,7 @@ from tests.support.environment import WEBHOOK_SECRET
 from tests.support.factories import (
     encoded,
     image_bytes,
+    make_user,
     scene,
     wait_for,
     wait_until_terminal,
@@ -23,7 +24,7 @@ from tests.support.pages import signed_in
 from tests.support.standin import call_back
 from webapp.extensions import db
 from webapp.imaging import make_derivatives
-from webapp.models import BankEntry, User, VirtualImage
+from webapp.models import BankEntry, Role, User, VirtualImage
 from webapp.services.banks import bank_index, banks, hash_lists, hash_matching
 from webapp.services.moderation import bulk_moderation
 from webapp.services.photos import processing
@@ -542,6 +543,36 @@ def test_bank_operations_are_for_admins_and_check_their_input(client, user, admi
     assert (bad_hash.status_code, bad_hash.get_json()["error"]["code"]) == (422, "invalid_pdq_hash")
     assert (empty_import.status_code, empty_import.get_json()["error"]["code"]) == (400, "missing_hash_list")
     assert client.get(f"/api/banks/{uuid.uuid4()}", headers=admin.headers).status_code == 404
+
+
+def test_a_moderator_reads_banks_and_adds_hashes_over_the_api_but_changes_nothing_else(app, client, admin):
+    moderator = make_user(app, "moderator@example.com", role=Role.MODERATOR).headers
+    bank = new_bank(client, admin, "Known", "reject")
+    path = f"/api/banks/{bank['id']}"
+    entry = client.post(f"{path}/entries", headers=admin.headers, json={"pdq_hash": HASHES[0]}).get_json()
+
+    assert [found["name"] for found in client.get("/api/banks", headers=moderator).get_json()["banks"]] == [
+        "Known"
+    ]
+    assert client.get(path, headers=moderator).get_json()["entries"] == 1
+    added = client.post(
+        f"{path}/entries", headers=moderator, json={"pdq_hash": HASHES[1], "note": "reviewed"}
+    )
+    assert (added.status_code, added.get_json()["added_by"]) == (201, "moderator@example.com")
+    assert client.get(f"{path}/entries", headers=moderator).get_json()["total"] == 2
+    assert client.get(f"{path}/export", headers=moderator).status_code == 200
+
+    refused = [
+        client.post("/api/banks", headers=moderator, json={"name": "Mine", "action": "flag"}),
+        client.patch(path, headers=moderator, json={"enabled": False}),
+        client.patch(f"{path}/entries/{entry['id']}", headers=moderator, json={"enabled": False}),
+        client.post(f"{path}/import", headers=moderator, data=HASHES[2], content_type="text/plain"),
+    ]
+    assert [(answer.status_code, answer.get_json()["error"]["code"]) for answer in refused] == [
+        (403, "forbidden")
+    ] * 4
+    after = client.get(path, headers=admin.headers).get_json()
+    assert (after["enabled"], after["entries"], after["enabled_entries"]) == (True, 2, 2)
 
 
 def test_matches_and_lookups_are_measured(app, client, user, admin, parked, rekognition):

@@ -1,5 +1,5 @@
-"""An admin disables, promotes and deletes accounts on the users page, in a real browser: each action
-that takes something away asks first, and their own row offers none of them."""
+"""An admin disables, gives roles to and deletes accounts on the users page, in a real browser: each
+action that takes something away asks first, and their own row offers none of them."""
 
 import pytest
 from playwright.sync_api import expect
@@ -31,6 +31,13 @@ def test_an_admin_disables_promotes_and_deletes_users_each_after_a_confirmation(
     theirs.get_by_role("button", name="Enable").click()  # giving back is not asked about
     expect(theirs.locator(".badge-disabled")).to_have_count(0)
 
+    theirs.get_by_role("link", name="Make moderator").click()
+    expect(page.locator("h1")).to_have_text(f"Make {user.email} a moderator?")
+    page.get_by_role("button", name="Make moderator").click()
+    expect(page.locator(".flash")).to_have_text(f"{user.email} is now a moderator.")
+    expect(theirs.locator("td").nth(1)).to_have_text("moderator")
+    expect(theirs.get_by_role("link", name="Make moderator")).to_have_count(0)
+
     theirs.get_by_role("link", name="Make admin").click()
     page.get_by_role("button", name="Make admin").click()
     expect(theirs.locator("td").nth(1)).to_have_text("admin")
@@ -46,3 +53,12 @@ def test_an_admin_disables_promotes_and_deletes_users_each_after_a_confirmation(
     expect(page.locator(".flash")).to_contain_text(f"Deleted {other_user.email}")
     expect(others).to_have_count(0)
     page.screenshot(path="/tmp/i19_admin_users_after.png", full_page=True)
+
+    form = page.locator(".user-form")
+    form.locator("input[name=email]").fill("reviewer@example.com")
+    form.locator("input[name=password]").fill("a long enough password")
+    form.locator("select[name=role]").select_option("moderator")
+    form.get_by_role("button", name="Create user").click()
+    expect(page.locator(".flash")).to_have_text("Created moderator reviewer@example.com.")
+    expect(page.locator('tr[data-user="reviewer@example.com"] td').nth(1)).to_have_text("moderator")
+    page.screenshot(path="/tmp/i21_admin_users_roles.png", full_page=True)

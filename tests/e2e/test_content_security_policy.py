@@ -185,6 +185,7 @@ def test_every_page_an_admin_sees_keeps_to_the_policy(page, live_server, app, us
         "/admin/queues",
         "/admin/banks",
         "/admin/users",
+        "/admin/audit",
         "/jobs",
         "/upload",
         "/photos",

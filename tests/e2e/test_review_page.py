@@ -1,10 +1,13 @@
-"""An admin works through the review queue in a real browser, mostly from the keyboard."""
+"""Moderators and admins work through the review queue in a real browser, mostly from the keyboard."""
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from tests.support.factories import wait_until_terminal
-from tests.support.reviews import image_state, reviews_of, waiting_photo
+from tests.support.reviews import claim_lapses, claimed_until, image_state, reviews_of, waiting_photo
 from webapp.models import ModerationStatus
 from webapp.testing.browser import log_in
 
@@ -42,7 +45,8 @@ def test_an_admin_reveals_and_approves_from_the_keyboard_and_the_photo_page_show
     expect(card(page, first)).to_be_focused()
     assert thumbnail_filter(page, first).startswith("blur(")
     page.keyboard.press("v")
-    assert thumbnail_filter(page, first) == "none"
+    # Sharp once revealed; still in greyscale, as flagged images are by default (issue 21).
+    assert thumbnail_filter(page, first) == "grayscale(1)"
     assert thumbnail_filter(page, second).startswith("blur(")
 
     # Typing a note, "a" included, must not approve anything; Escape hands the keys back to the card.
@@ -54,7 +58,7 @@ def test_an_admin_reveals_and_approves_from_the_keyboard_and_the_photo_page_show
     expect(card(page, first)).to_have_attribute("data-decided", "approved")
     expect(card(page, first)).to_contain_text("Approved by you — undo is not possible.")
     expect(card(page, second)).to_be_focused()
-    expect(page.locator("[data-waiting]")).to_have_text("1")
+    expect(page.locator("[data-mine]")).to_have_text("1")
     [review] = reviews_of(app, first.virtual_image_id)
     assert (review.verdict_after, review.note) == ("approved", "a beach")
 
@@ -77,7 +81,7 @@ def test_two_selected_cards_are_rejected_together(page, live_server, app, user, 
     page.fill("#review-bulk textarea[name=note]", "not for this site")
     bulk_reject.click()
 
-    expect(page.locator("[data-waiting]")).to_have_text("1")
+    expect(page.locator("[data-mine]")).to_have_text("1")
     expect(page.locator(".review-card")).to_have_count(1)
     expect(card(page, kept)).to_be_focused()
     for photo in (first, second):
@@ -142,3 +146,83 @@ def test_an_admin_decides_on_the_photo_page_and_the_uploader_reads_only_the_mess
     expect(trail).not_to_contain_text("admin@example.com")
     expect(trail).not_to_contain_text("too much skin")
     uploaders.context.close()
+
+
+@pytest.mark.usefixtures("parked")
+def test_a_moderator_escalates_with_e_and_an_admin_finds_it_on_the_escalated_tab(
+    page, browser, live_server, app, user, moderator, admin
+):
+    doubtful, kept = (waiting_photo(app, user, name) for name in ("doubtful.jpg", "kept.jpg"))
+    open_queue(page, live_server, moderator)
+    expect(page.locator(".review-tabs")).to_have_count(0)
+    card(page, doubtful).locator("textarea[name=note]").fill("Looks like a minor?")
+    page.keyboard.press("Escape")
+
+    page.keyboard.press("e")
+
+    expect(card(page, doubtful)).to_have_count(0)
+    expect(card(page, kept)).to_be_focused()
+    expect(page.locator("[data-mine]")).to_have_text("1")
+    escalated = image_state(app, doubtful.virtual_image_id)
+    assert escalated.escalation_note == "Looks like a minor?" and escalated.claimed_by_id is None
+    admins = browser.new_context().new_page()
+    open_queue(admins, live_server, admin)
+    assert card(admins, doubtful).count() == 0
+    admins.click("text=Escalated (1)")
+    admins.wait_for_url(live_server + "/review?queue=escalated")
+    expect(card(admins, doubtful).locator("[data-escalation]")).to_contain_text(
+        "Escalated by moderator@example.com on"
+    )
+    expect(card(admins, doubtful).locator("[data-escalation]")).to_contain_text("Looks like a minor?")
+    card(admins, doubtful).locator('[data-verdict="rejected"]').click()
+    expect(card(admins, doubtful)).to_have_attribute("data-decided", "rejected")
+    admins.context.close()
+
+
+@pytest.mark.usefixtures("parked")
+def test_deciding_a_card_an_admin_took_over_shows_why_on_the_card(
+    page, live_server, app, user, moderator, admin
+):
+    photo = waiting_photo(app, user, "a.jpg")
+    open_queue(page, live_server, moderator)
+    taken = requests.post(
+        f"{live_server}/api/review/items/{photo.virtual_image_id}/claim",
+        headers=admin.headers,
+        json={"take_over": True},
+        timeout=10,
+    )
+    assert taken.status_code == 200
+
+    page.keyboard.press("a")
+
+    error = card(page, photo).locator("[data-error]")
+    expect(error).to_have_text(
+        "Another moderator holds this image; it returns to the queue if they let it go."
+    )
+    expect(card(page, photo)).not_to_have_attribute("data-decided", "approved")
+    assert reviews_of(app, photo.virtual_image_id) == []
+
+
+@pytest.mark.usefixtures("parked")
+def test_working_on_the_page_renews_its_claims_at_most_once_a_minute(page, live_server, app, user, moderator):
+    photo = waiting_photo(app, user, "a.jpg")
+    page.clock.install()
+    open_queue(page, live_server, moderator)
+    renewals = []
+    page.on("request", lambda request: request.url.endswith("/review/renew") and renewals.append(request))
+    page.keyboard.press("j")  # the page renewed the claims as it loaded
+    soon = datetime.now(UTC) + timedelta(seconds=20)
+    claim_lapses(app, photo.virtual_image_id, soon)
+
+    page.clock.fast_forward("01:01")
+    with page.expect_response(lambda response: response.url.endswith("/review/renew")) as renewal:
+        page.keyboard.press("j")
+    page.keyboard.press("k")
+    card(page, photo).click()
+
+    assert renewal.value.status == 204
+    assert claimed_until(app, photo.virtual_image_id) > soon + timedelta(seconds=200)
+    page.clock.fast_forward("01:01")
+    with page.expect_response(lambda response: response.url.endswith("/review/renew")):
+        card(page, photo).click()
+    assert len(renewals) == 2

@@ -3,6 +3,8 @@
 import io
 import re
 
+import pytest
+
 from tests.support.factories import image_bytes, make_user
 from tests.support.jobs import wait_for_job
 from tests.support.pages import login
@@ -58,10 +60,11 @@ def test_the_jobs_list_polls_only_while_a_job_runs(app, client, user, worker, mo
     assert "hx-trigger" not in client.get("/jobs", headers={"HX-Request": "true"}).get_data(as_text=True)
 
 
-def test_admins_see_the_thresholds_in_force(app, client, user, monkeypatch):
+@pytest.mark.parametrize("role", [Role.MODERATOR, Role.ADMIN])
+def test_those_who_moderate_see_the_thresholds_in_force(app, client, user, monkeypatch, role):
     monkeypatch.setitem(app.config, "MODERATION_REJECT", "Explicit=85;Violence=90")
-    admin = make_user(app, "admin@example.com", role=Role.ADMIN)
-    login(client, admin.email, admin.password)
+    moderator = make_user(app, "moderator@example.com", role=role)
+    login(client, moderator.email, moderator.password)
     html = client.get("/jobs").get_data(as_text=True)
 
     assert "Moderation policy in force" in html

@@ -159,7 +159,12 @@ def test_every_way_of_making_an_account_gives_it_a_secret_of_its_own(app, client
     client.post("/setup", data=form | {"csrf_token": token})
     made = client.post(
         "/admin/users",
-        data={"email": "second@example.com", "password": PASSWORD, "csrf_token": _page_csrf(client)},
+        data={
+            "email": "second@example.com",
+            "password": PASSWORD,
+            "role": "user",
+            "csrf_token": _page_csrf(client),
+        },
     )
     assert made.status_code == 303
     assert app.test_cli_runner().invoke(args=["users", "create", "third@example.com"]).exit_code == 0

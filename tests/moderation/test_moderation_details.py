@@ -1,7 +1,10 @@
-"""What a viewer learns of how an image was decided: an uploader the labels that decided it, an admin all."""
+"""What a viewer learns of how an image was decided: an uploader the labels that decided it, those who
+moderate (moderators and admins) all, of anyone's photo."""
 
+from tests.support.factories import make_user
 from tests.support.pages import signed_in
 from tests.support.reviews import UNDER_THRESHOLDS, waiting_photo
+from webapp.models import Role
 
 
 def label(name: str, parent: str, confidence: float, level: int) -> dict:
@@ -44,3 +47,21 @@ def test_an_uploader_sees_the_labels_that_decided_the_verdict_and_an_admin_sees_
     assert "Exposed Buttocks" not in beach_page and "Swimwear" not in beach_page
     assert admins["moderation"]["labels"] == FLAGGED
     assert "<td>Exposed Buttocks or Anus</td><td>Explicit Nudity</td><td>3</td><td>25.0 %</td>" in admin_page
+
+
+def test_a_moderator_sees_everything_about_how_anyones_photo_was_decided(app, client, user, admin, parked):
+    moderator = make_user(app, "moderator@example.com", role=Role.MODERATOR)
+    beach = waiting_photo(app, user, "beach.jpg", "flagged", labels=FLAGGED)
+    decision = {"verdict": "rejected", "note": "second opinion: borderline", "message": "Please crop it."}
+    path = f"/api/virtual-images/{beach.virtual_image_id}/review"
+    recorded = client.post(path, headers=admin.headers, json=decision).get_json()
+
+    described = client.get(f"/api/photos/{beach.session_id}", headers=moderator.headers).get_json()
+    page = signed_in(app.test_client(), moderator).get(f"/photos/{beach.session_id}").get_data(as_text=True)
+
+    assert described["moderation"]["labels"] == FLAGGED
+    assert described["moderation"]["reviews"] == [recorded]
+    assert recorded["reviewer"] == "admin@example.com" and recorded["note"] == "second opinion: borderline"
+    assert "<td>Swimwear or Underwear</td>" in page
+    assert "admin@example.com changed flagged → rejected" in page and "second opinion: borderline" in page
+    assert f'hx-post="/review/{beach.virtual_image_id}"' in page  # and may decide again from the page

@@ -2,12 +2,17 @@
 
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
 from tests.support.pages import htmx_post, signed_in
 from tests.support.reviews import image_state, reviews_of, waiting_photo
-from webapp.models import ModerationStatus
+from webapp.extensions import db
+from webapp.models import AuditEvent, ModerationStatus, User, VirtualImage
+from webapp.services.moderation import appeals
+from webapp.views.review import waited
 
 
 def audit_lines(html: str) -> list[str]:
@@ -39,7 +44,7 @@ def test_the_queue_shows_flagged_images_first_then_failed_ones_oldest_first(app,
     positions = [html.index(f'id="review-{photo.virtual_image_id}"') for photo in (older, newer, failed)]
     assert positions == sorted(positions)
     assert "fine.jpg" not in html
-    assert re.search(r"<span data-waiting>3</span> waiting", html)
+    assert "<span data-mine>3</span> yours · <span data-waiting>0</span> waiting" in html
     assert "Explicit Nudity <strong>93%</strong>" in html
     assert "Exposed Male Genitalia <strong>61%</strong>" in html
     assert "Not moderated: model crashed" in html
@@ -55,7 +60,7 @@ def test_an_htmx_refresh_gets_only_the_queue(app, reviewer, user):
 
     html = response.get_data(as_text=True)
     assert "<html" not in html
-    assert '<div id="review-queue">' in html
+    assert '<div id="review-queue"' in html
     assert "HX-Request" in response.headers["Vary"]
 
 
@@ -177,7 +182,7 @@ def test_bulk_decisions_record_each_image_and_answer_the_refreshed_queue(app, re
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "<html" not in html and 'id="review-queue"' in html
-    assert "<span data-waiting>1</span> waiting" in html
+    assert "<span data-mine>1</span> yours" in html
     assert f'id="review-{kept.virtual_image_id}"' in html
     assert "first.jpg" not in html and "second.jpg" not in html
     for photo in (first, second):
@@ -240,3 +245,131 @@ def test_an_htmx_request_after_the_login_expired_sends_the_page_to_the_login_for
 
     assert response.status_code == 204
     assert response.headers["HX-Redirect"].startswith("/login?next=")
+
+
+def waited_since(app, photo, seconds: float) -> None:
+    """Make the photo as old as if it had been uploaded `seconds` ago."""
+    moment = datetime.now(UTC) - timedelta(seconds=seconds)
+    with app.app_context():
+        db.session.execute(
+            update(VirtualImage).where(VirtualImage.id == photo.virtual_image_id).values(created_at=moment)
+        )
+        db.session.commit()
+
+
+def test_the_page_shows_only_your_claims_and_how_many_nobody_holds_since_when(
+    app, client, moderator, user, monkeypatch
+):
+    monkeypatch.setattr("webapp.views.review.QUEUE_LENGTH", 2)
+    photos = [waiting_photo(app, user, f"{n}.jpg") for n in range(3)]
+    for photo, age in zip(photos, (1200, 900, 190), strict=True):
+        waited_since(app, photo, age)
+
+    html = signed_in(client, moderator).get("/review").get_data(as_text=True)
+
+    assert (
+        "<span data-mine>2</span> yours · <span data-waiting>1</span> waiting · "
+        "<span data-oldest>oldest waits 3 min</span>" in html
+    )
+    assert "0.jpg" in html and "1.jpg" in html and "2.jpg" not in html
+    until = image_state(app, photos[0].virtual_image_id).claimed_until
+    assert f'Yours until <time datetime="{until.isoformat()}">{until:%H:%M} UTC</time>' in html
+
+
+def test_the_page_counts_each_moderators_decisions_since_midnight(app, admin, moderator, user):
+    photos = [waiting_photo(app, user, f"{n}.jpg") for n in range(3)]
+    for person, photo in zip((moderator, moderator, admin), photos, strict=True):
+        answer = app.test_client().post(
+            f"/api/virtual-images/{photo.virtual_image_id}/review",
+            headers=person.headers,
+            json={"verdict": "approved"},
+        )
+        assert answer.status_code == 200
+    with app.app_context():
+        yesterday = datetime.now(UTC).replace(hour=0, minute=0) - timedelta(minutes=1)
+        db.session.execute(update(AuditEvent).where(AuditEvent.actor_id == admin.id).values(at=yesterday))
+        db.session.commit()
+    waiting_photo(app, user, "next.jpg")
+    htmx_post(
+        signed_in(app.test_client(), admin), f"/review/{photos[0].virtual_image_id}", {"verdict": "rejected"}
+    )
+
+    html = signed_in(app.test_client(), moderator).get("/review").get_data(as_text=True)
+
+    counts = re.findall(r'<li data-decisions="\d+">([^<]+) <strong>(\d+)</strong></li>', html)
+    assert counts == [("moderator@example.com", "2"), ("admin@example.com", "1")]
+
+
+def test_admins_have_a_tab_for_what_moderators_escalated_and_moderators_do_not(app, admin, moderator, user):
+    photo = waiting_photo(app, user, "doubtful.jpg")
+    page = signed_in(app.test_client(), moderator)
+    assert "doubtful.jpg" in page.get("/review").get_data(as_text=True)
+
+    escalated = htmx_post(page, f"/review/{photo.virtual_image_id}/escalate", {"note": "Looks like a minor?"})
+
+    assert escalated.status_code == 204
+    after = page.get("/review").get_data(as_text=True)
+    assert "doubtful.jpg" not in after and "data-escalated-tab" not in after
+    assert page.get("/review?queue=escalated").status_code == 403
+    admins = signed_in(app.test_client(), admin)
+    assert "data-escalated-tab>Escalated (1)</a>" in admins.get("/review").get_data(as_text=True)
+    html = admins.get("/review?queue=escalated").get_data(as_text=True)
+    assert f'id="review-{photo.virtual_image_id}"' in html and "data-escalated " in html
+    shown = " ".join(
+        re.sub(
+            r"<[^>]+>", " ", re.search(r"<p class=\"review-escalation\"[^>]*>(.*?)</p>", html, re.S).group(1)
+        ).split()
+    )
+    assert re.fullmatch(
+        r"Escalated by moderator@example\.com on \d{4}-\d\d-\d\d \d\d:\d\d UTC : Looks like a minor\?", shown
+    )
+    assert "data-escalate " not in html
+    assert 'hx-post="/review/bulk?queue=escalated"' in html
+
+
+def test_an_appealed_photo_comes_marked_as_an_appeal_with_the_uploaders_message(app, admin, moderator, user):
+    photo = waiting_photo(app, user, "painting.jpg")
+    htmx_post(
+        signed_in(app.test_client(), admin), f"/review/{photo.virtual_image_id}", {"verdict": "rejected"}
+    )
+    with app.app_context():
+        appeals.appeal(db.session.get(User, user.id), photo.session_id, "It is a <b>painting</b>.")
+
+    html = signed_in(app.test_client(), moderator).get("/review").get_data(as_text=True)
+
+    card = re.search(rf'<article class="review-card" id="review-{photo.virtual_image_id}"[^>]*>', html).group(
+        0
+    )
+    assert "data-appeal" in card and 'data-status="rejected"' in card
+    assert '<span class="badge badge-appeal">appeal</span>' in html
+    assert "appeals the verdict <strong>rejected</strong>" in html
+    assert "<q>It is a &lt;b&gt;painting&lt;/b&gt;.</q>" in html
+
+
+def test_a_released_card_goes_back_to_the_queue(app, moderator, user):
+    photo = waiting_photo(app, user, "a.jpg")
+    page = signed_in(app.test_client(), moderator)
+    page.get("/review")
+
+    released = htmx_post(page, f"/review/{photo.virtual_image_id}/release", {})
+
+    assert released.status_code == 204
+    image = image_state(app, photo.virtual_image_id)
+    assert (image.claimed_by_id, image.claimed_until) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (None, None),
+        (0, "under a minute"),
+        (59, "under a minute"),
+        (180, "3 min"),
+        (3600, "1 h"),
+        (3900, "1 h 5 min"),
+        (86400, "1 day"),
+        (3 * 86400 + 5, "3 days"),
+    ],
+)
+def test_a_wait_reads_in_words(seconds, words):
+    assert waited(seconds) == words

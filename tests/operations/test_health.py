@@ -7,14 +7,19 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import update
 
-from tests.support.factories import image_bytes, upload, wait_for, wait_until_terminal
+from tests.support.factories import image_bytes, make_user, upload, wait_for, wait_until_terminal
 from tests.support.processes import start_worker, stop
+from tests.support.reviews import waiting_photo
 from webapp import create_app
+from webapp.extensions import db
 from webapp.log_context import LOG_FORMAT, ContextFormatter, configure_logging
+from webapp.models import Role, VirtualImage
 from webapp.services.banks import banks
 from webapp.services.operations.readiness import CHECK_TIMEOUT_SECONDS
 from webapp.services.photos.processing import process_session
@@ -134,6 +139,36 @@ def test_metrics_show_the_depth_of_a_queue_nobody_works_on(app, client, user, mo
     assert sample(samples, "photogate_queue_jobs", queue=parked, state="started") == 0
     assert sample(samples, "photogate_queue_workers", queue=parked) == 0
     assert sample(samples, "photogate_uploads", status="pending") == 3
+
+
+def aged(app, photo, seconds: float, **values) -> None:
+    """The photo as if uploaded `seconds` ago, with other columns of its image set to `values`."""
+    values["created_at"] = datetime.now(UTC) - timedelta(seconds=seconds)
+    with app.app_context():
+        db.session.execute(
+            update(VirtualImage).where(VirtualImage.id == photo.virtual_image_id).values(values)
+        )
+        db.session.commit()
+
+
+def test_metrics_give_the_size_and_age_of_each_review_queue(app, client, user, parked):
+    empty = scrape(client)
+    moderator = make_user(app, "moderator@example.com", role=Role.MODERATOR)
+    held, oldest, newer, escalated = (waiting_photo(app, user, f"{n}.jpg") for n in range(4))
+    aged(app, held, 2000, claimed_by_id=moderator.id, claimed_until=datetime.now(UTC) + timedelta(minutes=5))
+    aged(app, oldest, 600)
+    aged(app, newer, 60)
+    aged(app, escalated, 300, escalated_at=datetime.now(UTC))
+
+    samples = scrape(client)
+
+    for queue in ("moderators", "escalated"):
+        assert sample(empty, "photogate_review_waiting", queue=queue) == 0
+        assert sample(empty, "photogate_review_oldest_seconds", queue=queue) == 0
+    assert sample(samples, "photogate_review_waiting", queue="moderators") == 2
+    assert 600 <= sample(samples, "photogate_review_oldest_seconds", queue="moderators") < 700
+    assert sample(samples, "photogate_review_waiting", queue="escalated") == 1
+    assert 300 <= sample(samples, "photogate_review_oldest_seconds", queue="escalated") < 400
 
 
 def test_metrics_count_the_workers_listening(app, client, service_env, monkeypatch):

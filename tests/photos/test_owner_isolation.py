@@ -5,6 +5,7 @@ import io
 import uuid
 
 import pytest
+import requests
 from botocore.stub import ANY, Stubber
 
 from tests.support.factories import encoded, image_bytes, scene, upload, wait_until_terminal
@@ -52,6 +53,31 @@ def test_an_admin_sees_everyones_photos(app, client, photo):
     admin = make_user(app, "admin@example.com", role=Role.ADMIN)
 
     assert client.get(f"/api/photos/{photo['session_id']}", headers=admin.headers).status_code == 200
+
+
+def test_a_moderator_reads_anyones_photo_but_lists_and_deletes_only_their_own(app, client, photo, user):
+    from tests.support.factories import make_user
+
+    moderator = make_user(app, "moderator@example.com", role=Role.MODERATOR)
+    session_id = photo["session_id"]
+
+    described = client.get(f"/api/photos/{session_id}", headers=moderator.headers)
+    assert described.status_code == 200
+    assert requests.get(described.get_json()["images"][0]["url"], timeout=10).status_code == 200
+    browser = signed_in(app.test_client(), moderator)
+    for path in (f"/photos/{session_id}", f"/photos/{session_id}/card"):
+        assert browser.get(path).status_code == 200, path
+    assert "Delete photo" not in browser.get(f"/photos/{session_id}").get_data(as_text=True)
+    assert session_id not in browser.get("/photos").get_data(as_text=True)
+    assert client.get("/api/photos", headers=moderator.headers).get_json()["photos"] == []
+
+    refused = client.delete(f"/api/photos/{session_id}", headers=moderator.headers)
+
+    assert (refused.status_code, refused.get_json()["error"]["code"]) == (403, "forbidden")
+    assert client.get(f"/api/photos/{session_id}", headers=user.headers).status_code == 200
+    assert "Delete photo" in signed_in(app.test_client(), user).get(f"/photos/{session_id}").get_data(
+        as_text=True
+    )
 
 
 def test_malformed_ids_are_404_not_500(client, user):

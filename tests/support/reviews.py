@@ -1,8 +1,9 @@
 """Photos waiting for a person's decision, and what the database then holds about them."""
 
 import io
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.support.factories import Person, image_bytes
 from webapp.extensions import db
@@ -62,3 +63,17 @@ def reviews_of(app, virtual_image_id) -> list[ModerationReview]:
         rows = list(db.session.scalars(query.order_by(ModerationReview.created_at)))
         db.session.expunge_all()
         return rows
+
+
+def claim_lapses(app, virtual_image_id, moment: datetime) -> None:
+    """Move the end of the claim on the image to `moment`: a past one, and the claim has lapsed."""
+    with app.app_context():
+        db.session.execute(
+            update(VirtualImage).where(VirtualImage.id == virtual_image_id).values(claimed_until=moment)
+        )
+        db.session.commit()
+
+
+def claimed_until(app, virtual_image_id) -> datetime:
+    moment = image_state(app, virtual_image_id).claimed_until
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -48,7 +48,8 @@ def test_an_admin_requeue_of_a_photo_that_failed_for_good_processes_it_again(
         stop(broken)
     healthy = start_worker(service_env, {"QUEUE_NAME": queue})
     try:
-        admin = signed_in(app.test_client(), make_user(app, "admin@example.com", role=Role.ADMIN))
+        admin_person = make_user(app, "admin@example.com", role=Role.ADMIN)
+        admin = signed_in(app.test_client(), admin_person)
         response = admin.post(
             f"/admin/queues/failed/{processing_job_id(session_id)}/requeue",
             headers={**admin.csrf_headers, "HX-Request": "true"},
@@ -61,3 +62,12 @@ def test_an_admin_requeue_of_a_photo_that_failed_for_good_processes_it_again(
     photo = client.get(f"/api/photos/{session_id}", headers=user.headers).get_json()
     assert (photo["error"], photo["moderation"]["status"]) == (None, "approved")
     assert len(photo["images"]) == 4
+    # The audit log tells it: the system gave up, the admin reopened the image, the model decided it.
+    image_id = photo["moderation"]["virtual_image_id"]
+    log = client.get("/api/audit", headers=admin_person.headers, query_string={"virtual_image_id": image_id})
+    told = [(e["kind"], e["actor"], e["before"], e["after"]) for e in reversed(log.get_json()["events"])]
+    assert told == [
+        ("decision", "system", "pending", "error"),
+        ("reopen", "admin@example.com", "error", "pending"),
+        ("decision", "local", "pending", "approved"),
+    ]

@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
 from webapp.models.types import utcnow, value_enum
@@ -44,6 +44,14 @@ class Appeal(db.Model):
     # What the moderator who decided told the uploader (the uploader never learns who it was).
     reply: Mapped[str | None] = mapped_column(Text)
 
+    # Who decided it: for those who moderate, never for the uploader.
+    decided_by: Mapped["User | None"] = relationship(viewonly=True, foreign_keys=[decided_by_id])  # noqa: F821
+
     @property
     def is_pending(self) -> bool:
         return self.decided_at is None
+
+    @property
+    def status(self) -> str:
+        """`pending` until decided, then its outcome: `upheld` or `overturned`."""
+        return "pending" if self.outcome is None else self.outcome.value

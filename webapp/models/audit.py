@@ -19,6 +19,8 @@ class AuditKind(enum.StrEnum):
     ESCALATION = "escalation"
     APPEAL = "appeal"  # an uploader appealed
     APPEAL_DECISION = "appeal_decision"
+    CANCEL = "cancel"  # an admin cancelled the image's job before it was moderated: pending → error
+    REOPEN = "reopen"  # an admin requeued a photo whose moderation failed: it waits for a provider again
 
 
 class AuditEvent(db.Model):

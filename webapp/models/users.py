@@ -27,6 +27,11 @@ class Role(enum.StrEnum):
     MODERATOR = "moderator"
     ADMIN = "admin"
 
+    @property
+    def with_article(self) -> str:
+        """The role as a sentence says it: "a user", "a moderator", "an admin"."""
+        return f"{'an' if self is Role.ADMIN else 'a'} {self.value}"
+
 
 MODERATING = (Role.MODERATOR, Role.ADMIN)
 

@@ -5,7 +5,9 @@ is written to one or many images in one guarded UPDATE. A machine's outcome land
 still `pending`, in the statement that checks it, so a result that arrives twice (a retried job, a
 replayed callback) is written and counted once; a person's decision lands whatever was there. The
 same call decides `is_nsfw` and moves the jobs on (`job_progress`: their counters, and the
-notification of a job that ends).
+notification of a job that ends). Each machine outcome written is an event of the audit log (a
+`decision`, or a `cancel` when an admin ended the image's job), in the same transaction; a person's
+decisions are logged by the review that makes them.
 """
 
 import json
@@ -18,12 +20,13 @@ from datetime import datetime
 from sqlalchemy import select, text, update
 
 from webapp.extensions import db
-from webapp.models import BulkJobImage, ModerationStatus, User, VirtualImage
+from webapp.models import AuditKind, BulkJobImage, ModerationStatus, User, VirtualImage
 from webapp.models.types import utcnow
 from webapp.providers import ModerationResult, registry
 from webapp.providers.policy import Policy
 from webapp.services.jobs import job_counters, job_progress
 from webapp.services.jobs.job_counters import Move
+from webapp.services.moderation import audit
 
 NSFW = frozenset({ModerationStatus.FLAGGED, ModerationStatus.REJECTED})
 SEVERITY = [ModerationStatus.APPROVED, ModerationStatus.FLAGGED, ModerationStatus.REJECTED]
@@ -43,6 +46,9 @@ class Outcome:
     # What decided it without a provider: a bank entry it matched, or an earlier image with its bytes.
     matched_entry_id: uuid.UUID | None = None
     duplicate_of_id: uuid.UUID | None = None
+    # Who the audit log names when the result does not say: the provider that could not moderate the
+    # image, or the person whose action ended its moderation (an admin cancelling its job).
+    actor: User | str | None = None
 
     @property
     def is_nsfw(self) -> bool | None:
@@ -85,9 +91,10 @@ def judged(
     return Outcome(max(floor, policy.verdict(result.labels), key=SEVERITY.index), result)
 
 
-def failed(reason: str) -> Outcome:
-    """The image could not be moderated: `error`, never approved by default."""
-    return Outcome(ModerationStatus.ERROR, error=reason)
+def failed(reason: str, actor: User | str = audit.SYSTEM) -> Outcome:
+    """The image could not be moderated: `error`, never approved by default. `actor` is the provider
+    that failed, the person who ended its moderation, or the system."""
+    return Outcome(ModerationStatus.ERROR, error=reason, actor=actor)
 
 
 def record_result(image_id: uuid.UUID, result: ModerationResult) -> ModerationStatus | None:
@@ -96,9 +103,10 @@ def record_result(image_id: uuid.UUID, result: ModerationResult) -> ModerationSt
     return outcome.status if record({image_id: outcome}) else None
 
 
-def record_error(image_id: uuid.UUID, reason: str) -> bool:
-    """The image could not be moderated; False if it had been decided already."""
-    return bool(record({image_id: failed(reason)}))
+def record_error(image_id: uuid.UUID, reason: str, actor: str = audit.SYSTEM) -> bool:
+    """The image could not be moderated (`actor`: the provider that failed, or the system); False if
+    it had been decided already."""
+    return bool(record({image_id: failed(reason, actor)}))
 
 
 def record(
@@ -131,18 +139,21 @@ def overrule(images: list[VirtualImage], outcome: Outcome) -> None:
     _settle(_per_job(moves))
 
 
-def reopen(image: VirtualImage, photo_reopened: bool) -> bool:
-    """An admin requeued the image's photo: an unreviewed `error` waits again, and the job's counters
-    follow (its photo counts as unprocessed again if it had failed). Commits; whether anything reopened.
+def reopen(image: VirtualImage, photo_reopened: bool, admin: User) -> bool:
+    """`admin` requeued the image's photo: an unreviewed `error` waits again (a `reopen` in the audit
+    log), and the job's counters follow (its photo counts as unprocessed again if it had failed).
+    Commits; whether anything reopened.
     """
     before = None
     if image.moderation_status == ModerationStatus.ERROR and image.reviewed_at is None:
-        db.session.execute(
+        reopened = db.session.execute(
             update(VirtualImage)
             .where(VirtualImage.id == image.id, VirtualImage.moderation_status == ModerationStatus.ERROR)
             .values(Outcome(ModerationStatus.PENDING).columns())
-        )
-        before = ModerationStatus.ERROR
+        ).rowcount
+        if reopened:
+            before = ModerationStatus.ERROR
+            audit.record(AuditKind.REOPEN, admin, image.id, before.value, ModerationStatus.PENDING.value)
     if image.job_entry and (photo_reopened or before):
         job_counters.count_reopened(image.job_entry.job_id, photo_reopened, before)
     db.session.commit()
@@ -189,54 +200,73 @@ _SET_BASED_COLUMNS = {
 
 
 def _write_each(outcomes: Mapping[uuid.UUID, Outcome]) -> dict[uuid.UUID, ModerationStatus]:
-    """Write each outcome over its image if still pending, one statement each; the statuses written."""
-    return {
-        image_id: outcome.status
-        for image_id, outcome in outcomes.items()
+    """Write each outcome over its image if still pending, one statement each, and its audit event;
+    the statuses written."""
+    written = {}
+    for image_id, outcome in outcomes.items():
         if db.session.execute(
             update(VirtualImage)
             .where(VirtualImage.id == image_id, VirtualImage.moderation_status == ModerationStatus.PENDING)
             .values(outcome.columns())
-        ).rowcount
-    }
+        ).rowcount:
+            written[image_id] = outcome.status
+            audit.record_outcome(outcome, image_id)
+    return written
 
 
 def _write_set_based(outcomes: Mapping[uuid.UUID, Outcome]) -> Counter[ModerationStatus]:
-    """Thousands of outcomes in one UPDATE … FROM unnest(…): one round trip instead of one per image."""
-    columns = [_row(image_id, outcome) for image_id, outcome in outcomes.items()]
-    ids, statuses, nsfw, data, versions, sources, errors = (
-        list(column) for column in zip(*columns, strict=True)
-    )
+    """Thousands of outcomes in one UPDATE … FROM unnest(…), whose rows written feed the INSERT of
+    their audit events: one round trip instead of two per image."""
+    rows = [_row(image_id, outcome) for image_id, outcome in outcomes.items()]
+    columns = dict(zip(_ROW, (list(column) for column in zip(*rows, strict=True)), strict=True))
     written = db.session.execute(
         text(
             """
-            UPDATE virtual_images AS v
-               SET moderation_status = CAST(r.status AS moderation_status), is_nsfw = r.is_nsfw,
-                   rekognition_data = CAST(r.data AS jsonb), model_version = r.model_version,
-                   source = r.source, moderation_error = r.error, updated_at = now()
-              FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), CAST(:nsfw AS boolean[]),
-                          CAST(:data AS text[]), CAST(:versions AS text[]), CAST(:sources AS text[]),
-                          CAST(:errors AS text[]))
-                   AS r(id, status, is_nsfw, data, model_version, source, error)
-             WHERE v.id = r.id AND v.moderation_status = 'pending'
-         RETURNING r.status
+            WITH written AS (
+                UPDATE virtual_images AS v
+                   SET moderation_status = CAST(r.status AS moderation_status), is_nsfw = r.is_nsfw,
+                       rekognition_data = CAST(r.data AS jsonb), model_version = r.model_version,
+                       source = r.source, moderation_error = r.error, updated_at = now()
+                  FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), CAST(:nsfw AS boolean[]),
+                              CAST(:data AS text[]), CAST(:versions AS text[]), CAST(:sources AS text[]),
+                              CAST(:errors AS text[]), CAST(:kinds AS text[]), CAST(:actors AS text[]),
+                              CAST(:actor_ids AS uuid[]), CAST(:notes AS text[]))
+                       AS r(id, status, is_nsfw, data, model_version, source, error,
+                            kind, actor, actor_id, note)
+                 WHERE v.id = r.id AND v.moderation_status = 'pending'
+             RETURNING r.id, r.status, r.kind, r.actor, r.actor_id, r.note
+            )
+            INSERT INTO audit_events (id, at, kind, actor_id, actor, virtual_image_id, before, after, note)
+            SELECT gen_random_uuid(), now(), w.kind, w.actor_id, w.actor, w.id, 'pending', w.status, w.note
+              FROM written AS w
+         RETURNING after
             """
         ),
-        {
-            "ids": ids,
-            "statuses": statuses,
-            "nsfw": nsfw,
-            "data": data,
-            "versions": versions,
-            "sources": sources,
-            "errors": errors,
-        },
+        columns,
     )
     return Counter(ModerationStatus(status) for status in written.scalars())
 
 
+_ROW = (
+    "ids",
+    "statuses",
+    "nsfw",
+    "data",
+    "versions",
+    "sources",
+    "errors",
+    "kinds",
+    "actors",
+    "actor_ids",
+    "notes",
+)
+
+
 def _row(image_id: uuid.UUID, outcome: Outcome) -> tuple:
+    """An outcome as the values of _ROW: the image's columns, then its audit event's."""
     result = outcome.result
+    actor = audit.machine_actor(outcome)
+    person = actor if isinstance(actor, User) else None
     return (
         str(image_id),
         outcome.status.value,
@@ -245,4 +275,8 @@ def _row(image_id: uuid.UUID, outcome: Outcome) -> tuple:
         result.model_version if result else None,
         result.source if result else None,
         outcome.error,
+        audit.outcome_kind(outcome).value,
+        person.email if person else actor,
+        str(person.id) if person else None,
+        audit.machine_note(outcome),
     )

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from webapp import rate_limits
 from webapp.errors import AppError, ServiceUnavailable
 from webapp.rate_limits import TooManyRequests
+from webapp.services.accounts import review_settings
 from webapp.services.moderation import moderation_details
 from webapp.services.photos.photos import iso
 from webapp.storage import StorageUnavailable
@@ -23,6 +24,8 @@ def register_blueprints(app: Flask) -> None:
         admin,
         admin_users,
         api,
+        audit,
+        audit_api,
         auth,
         banks,
         banks_api,
@@ -34,6 +37,7 @@ def register_blueprints(app: Flask) -> None:
         media,
         pages,
         review,
+        review_api,
         reviews_api,
         webhooks,
     )
@@ -47,10 +51,13 @@ def register_blueprints(app: Flask) -> None:
         review,
         admin,
         admin_users,
+        audit,
         banks,
         api,
         bulk_api,
         reviews_api,
+        review_api,
+        audit_api,
         banks_api,
         webhooks,
         media,
@@ -60,6 +67,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.blueprint)
     _register_error_handlers(app)
     app.jinja_env.globals.update(
+        image_cover=review_settings.cover,
         image_url=links.image_url,
         iso=iso,
         labels_for=moderation_details.labels_for,

@@ -1,17 +1,28 @@
 """The account page and API: a default callback URL for job notifications, the user's own secret
-that signs them (and its rotation), the user's API tokens, and the password."""
+that signs them (and its rotation), the user's API tokens, the password, and a moderator's review
+(wellness) settings."""
 
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user
 
-from webapp.auth import api_login_required
+from webapp.auth import api_login_required, moderator_required
 from webapp.errors import AppError
 from webapp.models import ApiToken
-from webapp.models.users import TOKEN_NAME_LENGTH
-from webapp.services.accounts import settings, users
+from webapp.models.users import TOKEN_NAME_LENGTH, RevealOn
+from webapp.services.accounts import review_settings, settings, users
 from webapp.services.jobs import notifications, signing_secrets
 from webapp.services.photos.photos import iso
-from webapp.views.params import MAX_URL_LENGTH, form_string, json_object, string_field
+from webapp.views.fragments import is_htmx
+from webapp.views.params import (
+    MAX_URL_LENGTH,
+    bool_field,
+    choice_field,
+    form_choice,
+    form_string,
+    json_object,
+    known_fields,
+    string_field,
+)
 
 blueprint = Blueprint("account", __name__)
 
@@ -62,6 +73,24 @@ def make_token():
     return _account_page(new_token=made), 201
 
 
+@blueprint.post("/account/review-settings")
+@login_required
+@moderator_required
+def save_review_settings():
+    """The review settings form (moderators): a box left unticked turns its setting off. An htmx
+    request gets the form back with a line confirming what was saved."""
+    saved = review_settings.change(
+        current_user,
+        blur="blur" in request.form,
+        greyscale="greyscale" in request.form,
+        reveal=form_choice("reveal", RevealOn),
+    )
+    if is_htmx():
+        return render_template("partials/review_settings.html", review=saved, saved=True)
+    flash("Review settings saved.", "ok")
+    return redirect(url_for("account.account", _anchor="review-settings"))
+
+
 def _account_page(**context) -> Response:
     page = render_template(
         "pages/account.html",
@@ -71,6 +100,7 @@ def _account_page(**context) -> Response:
         # The server's own receiver and its secret are the operator's business: admins only.
         operator_receiver=notifications.operator_receiver() if current_user.is_admin else None,
         min_password_length=users.MIN_PASSWORD_LENGTH,
+        review=review_settings.of(current_user) if current_user.is_moderator else None,
         **context,
     )
     return _secret_bearing(Response(page))
@@ -97,6 +127,27 @@ def signing_secret():
 def rotate_signing_secret_api():
     """A new signing secret; the previous one signs too for the grace period."""
     return _secret_answer(signing_secrets.rotate(current_user))
+
+
+@blueprint.get("/api/account/review-settings")
+@moderator_required
+def review_settings_answer():
+    """Your review settings: blur, greyscale, and how a blurred image is revealed."""
+    return jsonify(_describe_review_settings(review_settings.of(current_user)))
+
+
+@blueprint.put("/api/account/review-settings")
+@moderator_required
+def update_review_settings():
+    """JSON with any of `{"blur": bool, "greyscale": bool, "reveal": "click" | "hover"}`; the rest is kept."""
+    body = known_fields(json_object(), ("blur", "greyscale", "reveal"))
+    saved = review_settings.change(
+        current_user,
+        blur=bool_field(body, "blur"),
+        greyscale=bool_field(body, "greyscale"),
+        reveal=choice_field(body, "reveal", RevealOn),
+    )
+    return jsonify(_describe_review_settings(saved))
 
 
 @blueprint.get("/api/tokens")
@@ -131,6 +182,10 @@ def _describe_token(token: ApiToken) -> dict:
         "created_at": iso(token.created_at),
         "last_used_at": iso(token.last_used_at),
     }
+
+
+def _describe_review_settings(saved: review_settings.ReviewSettings) -> dict:
+    return {"blur": saved.blur, "greyscale": saved.greyscale, "reveal": saved.reveal.value}
 
 
 def _secret_answer(signing: signing_secrets.SigningSecret) -> Response:

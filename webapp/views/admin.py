@@ -24,20 +24,21 @@ def queues_page():
 @blueprint.post("/queues/failed/<job_id>/requeue")
 def requeue_job(job_id: str):
     """Put one failed job back on its queue; answers the page's fragment saying so."""
-    return _queues_page(_requeued(requeues.requeue(job_id)))
+    return _queues_page(_requeued(requeues.requeue(job_id, current_user)))
 
 
 @blueprint.post("/queues/failed/requeue-group")
 def requeue_group():
     """Requeue every failed job of one group (exception type and first line of its message)."""
     form = request.form
-    return _queues_page(_requeued(requeues.requeue_group(form.get("type", ""), form.get("message", ""))))
+    requeued = requeues.requeue_group(form.get("type", ""), form.get("message", ""), current_user)
+    return _queues_page(_requeued(requeued))
 
 
 @blueprint.post("/queues/failed/requeue-all")
 def requeue_all():
     """Requeue the failed jobs of every queue."""
-    requeued = requeues.requeue_all()
+    requeued = requeues.requeue_all(current_user)
     more = " Press again for the rest." if requeued == requeues.REQUEUE_LIMIT else ""
     return _queues_page(_requeued(requeued) + more)
 
@@ -47,7 +48,7 @@ def cancel_job(job_id: str):
     """End a bulk job `cancelled`; answers the job page's fragment when asked from there."""
     job = bulk_jobs.find_job(current_user, job_id)
     try:
-        bulk_jobs.cancel_job(job)
+        bulk_jobs.cancel_job(job, current_user)
         message = f"Job {job.id} cancelled."
     except bulk_jobs.JobAlreadyEnded as ended:
         # Answered, not raised: htmx swaps no 409, and the page shown then says how the job ended.

@@ -1,5 +1,5 @@
 """The admin page for accounts: every user, new users, new passwords, access revoked, accounts
-disabled, enabled, made admin or not, and deleted.
+disabled, enabled, given a role (user, moderator, admin), and deleted.
 
 New users, passwords and revokes go through the services the `flask users` commands call, so both
 doors keep the same rules. Every
@@ -14,6 +14,7 @@ from webapp.auth import admin_pages_only
 from webapp.errors import AppError
 from webapp.models import Role
 from webapp.services.accounts import user_access, users
+from webapp.views.params import form_choice
 
 blueprint = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 
@@ -23,7 +24,7 @@ blueprint.before_request(admin_pages_only)
 
 @blueprint.get("")
 def user_list():
-    """Every account: whether it is an admin, when it was made, its API tokens and their last use."""
+    """Every account: its role, when it was made, its API tokens and their last use."""
     return _users_page()
 
 
@@ -34,12 +35,10 @@ def create_user():
     try:
         # The command line makes API-only accounts; this form makes people who log in.
         users.check_password(password)
-        user = users.create_user(
-            request.form.get("email", ""), password, Role.ADMIN if "is_admin" in request.form else Role.USER
-        )
+        user = users.create_user(request.form.get("email", ""), password, form_choice("role", Role))
     except AppError as error:
         return _users_page(create_error=error.message), error.status
-    flash(f"Created {'admin' if user.is_admin else 'user'} {user.email}.", "ok")
+    flash(f"Created {user.role} {user.email}.", "ok")
     return redirect(url_for("admin_users.user_list"), 303)
 
 
@@ -57,14 +56,13 @@ def set_password(user_id: str):
     return redirect(url_for("admin_users.user_list"), 303)
 
 
-@blueprint.get("/<user_id>/revoke", defaults={"action": "revoke"})
-@blueprint.get("/<user_id>/disable", defaults={"action": "disable"})
-@blueprint.get("/<user_id>/delete", defaults={"action": "delete"})
-@blueprint.get("/<user_id>/make-admin", defaults={"action": "make-admin"})
-@blueprint.get("/<user_id>/make-user", defaults={"action": "make-user"})
+@blueprint.get(
+    '/<user_id>/<any(revoke, disable, delete, "make-user", "make-moderator", "make-admin"):action>'
+)
 def confirm(user_id: str, action: str):
     """Ask before taking access from a user, deleting them with what they own, or changing their role."""
     user = users.get_user(user_id)
+    # Nobody takes access from themselves: disabling, deleting, or a role below the admin they are.
     if action not in ("revoke", "make-admin"):
         user_access.refuse_own(current_user, user)
     held = user_access.holdings(user)
@@ -104,16 +102,15 @@ def enable(user_id: str):
     return redirect(url_for("admin_users.user_list"), 303)
 
 
-@blueprint.post("/<user_id>/make-admin", defaults={"role": "admin"})
-@blueprint.post("/<user_id>/make-user", defaults={"role": "user"})
+@blueprint.post("/<user_id>/make-<any(user, moderator, admin):role>")
 def set_role(user_id: str, role: str):
-    """Make the user an admin, or an ordinary user."""
+    """Give the user a role: an ordinary user, a moderator or an admin."""
     user = users.get_user(user_id)
     try:
         user_access.set_role(current_user, user, Role(role))
     except AppError as error:
         return _users_page(action_error=error.message), error.status
-    flash(f"{user.email} is {'now an admin' if user.is_admin else 'no longer an admin'}.", "ok")
+    flash(f"{user.email} is now {user.role.with_article}.", "ok")
     return redirect(url_for("admin_users.user_list"), 303)
 
 

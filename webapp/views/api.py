@@ -1,4 +1,4 @@
-"""The JSON API (/docs/api): single-photo upload and status."""
+"""The JSON API (/docs/api): single-photo upload and status, and appealing a photo's verdict."""
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
@@ -7,10 +7,11 @@ from webapp.auth import api_login_required
 from webapp.errors import MissingFile
 from webapp.providers.registry import choose_provider
 from webapp.rate_limits import count_uploaded_files, limit_uploads
+from webapp.services.moderation import appeals
 from webapp.services.photos import deletion, photos, uploads
 from webapp.uploaded_files import limit_to_one_file
-from webapp.views.describe import describe_session
-from webapp.views.params import MAX_NAME_LENGTH, MAX_PER_PAGE, form_string, int_arg, photo_filter
+from webapp.views.describe import describe_appeal, describe_session
+from webapp.views.params import MAX_NAME_LENGTH, MAX_PER_PAGE, form_string, int_arg, json_object, photo_filter
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 
@@ -55,6 +56,15 @@ def get_photo(session_id: str):
     """One photo's status, stored images (with short-lived URLs) and moderation."""
     session = photos.find_session(current_user, session_id)
     return jsonify(describe_session(session))
+
+
+@blueprint.post("/photos/<session_id>/appeal")
+@api_login_required
+def appeal(session_id: str):
+    """Appeal the verdict on one's own flagged or rejected photo, once (`{"message": "..."}`)."""
+    message = json_object().get("message")
+    filed = appeals.appeal(current_user, session_id, message if isinstance(message, str) else None)
+    return jsonify(describe_appeal(filed)), 201
 
 
 @blueprint.delete("/photos/<session_id>")

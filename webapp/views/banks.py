@@ -1,9 +1,12 @@
-"""Hash bank pages for admins: every bank and what it matched, and one bank's settings and entries."""
+"""Hash bank pages: every bank and what it matched, and one bank's settings and entries.
+
+Moderators read them and add the hashes of images they reviewed; making banks, their settings,
+turning entries off and on and importing lists are admins'."""
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp.auth import admin_pages_only
+from webapp.auth import admin_required, moderator_pages_only
 from webapp.errors import AppError
 from webapp.models import Bank
 from webapp.models.banks import DEFAULT_DISTANCE, MAX_DISTANCE
@@ -16,7 +19,7 @@ blueprint = Blueprint("banks", __name__, url_prefix="/admin/banks")
 ENTRIES_PER_PAGE = 50
 
 
-blueprint.before_request(admin_pages_only)
+blueprint.before_request(moderator_pages_only)
 
 
 @blueprint.get("")
@@ -26,6 +29,7 @@ def bank_list():
 
 
 @blueprint.post("")
+@admin_required
 def create_bank():
     """A new bank from the form; on to its page."""
     try:
@@ -51,6 +55,7 @@ def bank(bank_id: str):
 
 
 @blueprint.post("/<bank_id>")
+@admin_required
 def update_bank(bank_id: str):
     """Save the settings form: name, action, distance and whether the bank matches at all."""
     found = banks.get_bank(bank_id)
@@ -86,6 +91,7 @@ def add_entry(bank_id: str):
 
 
 @blueprint.post("/<bank_id>/entries/<entry_id>")
+@admin_required
 def set_entry(bank_id: str, entry_id: str):
     """Disable an entry (a false positive) or enable it again; back to the same row of the table."""
     found = banks.get_bank(bank_id)
@@ -96,6 +102,7 @@ def set_entry(bank_id: str, entry_id: str):
 
 
 @blueprint.post("/<bank_id>/import")
+@admin_required
 def import_hashes(bank_id: str):
     """An uploaded hash list: every line added, or, if one is malformed, none and the bad lines named.
 

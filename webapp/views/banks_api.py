@@ -1,4 +1,7 @@
-"""Hash banks over the API (admins): banks, their entries, and hash lists in and out, under /api/banks."""
+"""Hash banks over the API, under /api/banks: banks, their entries, and hash lists in and out.
+
+Moderators read banks, their entries and lists, and add hashes; admins make and change banks and
+entries and import lists."""
 
 import io
 from typing import IO
@@ -6,7 +9,7 @@ from typing import IO
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 from flask_login import current_user
 
-from webapp.auth import admin_required
+from webapp.auth import admin_required, moderator_required
 from webapp.models import Bank, BankEntry
 from webapp.models.banks import DEFAULT_DISTANCE, MAX_DISTANCE
 from webapp.services.banks import banks, hash_lists
@@ -25,7 +28,7 @@ blueprint = Blueprint("banks_api", __name__, url_prefix="/api/banks")
 
 
 @blueprint.get("")
-@admin_required
+@moderator_required
 def list_banks():
     return jsonify(banks=[describe_bank(summary) for summary in banks.summaries()])
 
@@ -46,7 +49,7 @@ def create_bank():
 
 
 @blueprint.get("/<bank_id>")
-@admin_required
+@moderator_required
 def get_bank(bank_id: str):
     return jsonify(describe_bank(banks.summary(banks.get_bank(bank_id))))
 
@@ -68,7 +71,7 @@ def update_bank(bank_id: str):
 
 
 @blueprint.get("/<bank_id>/entries")
-@admin_required
+@moderator_required
 def list_entries(bank_id: str):
     bank = banks.get_bank(bank_id)
     page, per_page = int_arg("page", 1), int_arg("per_page", 50, MAX_PER_PAGE)
@@ -79,7 +82,7 @@ def list_entries(bank_id: str):
 
 
 @blueprint.post("/<bank_id>/entries")
-@admin_required
+@moderator_required
 def add_entry(bank_id: str):
     """Add a PDQ hash by hand: `{"pdq_hash", "note"?}`; 201 if new, 200 if the bank had it."""
     bank = banks.get_bank(bank_id)
@@ -115,7 +118,7 @@ def import_hashes(bank_id: str):
 
 
 @blueprint.get("/<bank_id>/export")
-@admin_required
+@moderator_required
 def export_hashes(bank_id: str):
     """The bank's enabled entries as the hash list import reads, streamed as CSV."""
     bank = banks.get_bank(bank_id)

@@ -2,7 +2,7 @@
 
 from flask_login import current_user
 
-from webapp.models import BulkJob, ModerationReview, PhotoSession, S3Image, VirtualImage
+from webapp.models import Appeal, BulkJob, ModerationReview, PhotoSession, S3Image, VirtualImage
 from webapp.services.banks.hash_matching import HASH_MATCH
 from webapp.services.jobs.bulk_jobs import JobPage
 from webapp.services.moderation.moderation_details import labels_for, may_see_moderation_details
@@ -108,6 +108,7 @@ def describe_moderation(virtual_image: VirtualImage | None) -> dict | None:
         "pdq_quality": virtual_image.pdq_quality,
         **_decided_without_provider(virtual_image),
         "reviews": [describe_review(review) for review in virtual_image.reviews],
+        "appeal": describe_appeal(virtual_image.appeal) if virtual_image.appeal else None,
     }
 
 
@@ -119,7 +120,7 @@ def _decided_without_provider(virtual_image: VirtualImage) -> dict:
     if virtual_image.source == HASH_MATCH and may_see_moderation_details(current_user):
         details["match"] = (virtual_image.rekognition_data or {}).get("HashMatch")
     earlier = virtual_image.duplicate_of
-    if earlier is not None and (current_user.is_admin or earlier.session.owner_id == current_user.id):
+    if earlier is not None and (current_user.is_moderator or earlier.session.owner_id == current_user.id):
         details["duplicate_of"] = str(earlier.id)
     return details
 
@@ -137,6 +138,20 @@ def describe_review(review: ModerationReview) -> dict:
         "message": review.message,
         "reviewed_at": iso(review.created_at),
     }
+
+
+def describe_appeal(appeal: Appeal) -> dict:
+    """The uploader's appeal and how it ended: who decided it only for those who moderate."""
+    described = {
+        "status": appeal.status,
+        "message": appeal.message,
+        "created_at": iso(appeal.created_at),
+        "decided_at": iso(appeal.decided_at),
+        "reply": appeal.reply,
+    }
+    if may_see_moderation_details(current_user):
+        described["decided_by"] = appeal.decided_by.email if appeal.decided_by else None
+    return described
 
 
 def describe_session(session: PhotoSession) -> dict:

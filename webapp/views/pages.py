@@ -6,9 +6,10 @@ from flask_login import current_user, login_required
 from webapp.errors import AppError, MissingFile
 from webapp.providers.registry import choose_provider
 from webapp.rate_limits import count_uploaded_files, limit_uploads
+from webapp.services.moderation import appeals
 from webapp.services.photos import photos, uploads
 from webapp.uploaded_files import limit_to_one_file
-from webapp.views.fragments import render_page_or_fragment
+from webapp.views.fragments import is_htmx, render_page_or_fragment
 from webapp.views.params import int_arg, photo_filter
 
 blueprint = Blueprint("pages", __name__)
@@ -67,12 +68,38 @@ def photo_list():
 @blueprint.get("/photos/<session_id>")
 @login_required
 def photo(session_id: str):
-    """A photo's gallery page: original and processed side by side, with both thumbnails."""
+    """A photo's gallery page: original and processed side by side, with both thumbnails; a moderator
+    reads anyone's, and deletes only their own."""
+    return _photo_page(session_id)
+
+
+@blueprint.post("/photos/<session_id>/appeal")
+@login_required
+def appeal(session_id: str):
+    """Appeal the photo's verdict from its page: htmx gets the page's appeal part, in its new state or
+    saying what was wrong; a browser without scripts gets the page."""
+    message = request.form.get("message", "")
+    try:
+        appeals.appeal(current_user, session_id, message)
+    except appeals.REFUSALS as refused:
+        context = {"appeal_error": refused.message, "appeal_message": message}
+        return _photo_page(session_id, "partials/photo_appeal.html", **context), refused.status
+    if not is_htmx():
+        return redirect(url_for("pages.photo", session_id=session_id), 303)
+    return _photo_page(session_id, "partials/photo_appeal.html")
+
+
+def _photo_page(session_id: str, fragment: str = "partials/photo_gallery.html", **extra):
     session = photos.find_session(current_user, session_id)
     virtual_image = session.virtual_image
     history = virtual_image.reviews if virtual_image else []
-    context = {"session": session, "virtual_image": virtual_image, "reviews": history}
-    return render_page_or_fragment("pages/photo.html", "partials/photo_gallery.html", **context)
+    context = {
+        "session": session,
+        "virtual_image": virtual_image,
+        "reviews": history,
+        "may_delete": photos.may_change(current_user, session),
+    }
+    return render_page_or_fragment("pages/photo.html", fragment, **context, **extra)
 
 
 @blueprint.get("/photos/<session_id>/card")

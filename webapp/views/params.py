@@ -7,11 +7,15 @@ type or size. Nothing a client sends reaches a service or the database unchecked
 
 import enum
 import re
+import uuid
+from datetime import UTC, datetime
 
 from flask import request
 
 from webapp.errors import AppError
-from webapp.models import ModerationStatus, SessionStatus
+from webapp.models import AuditKind, ModerationStatus, SessionStatus
+from webapp.models.users import EMAIL_LENGTH
+from webapp.services.moderation.audit_log import AuditFilter
 from webapp.services.photo_filters import PhotoFilter
 
 # Pages beyond this are empty anyway; the bound keeps OFFSET within what the database takes.
@@ -24,6 +28,8 @@ MAX_NOTE_LENGTH = 2000
 MAX_NAME_LENGTH = 64
 # Original filenames are kept to 255 characters: a longer search matches nothing.
 MAX_FILENAME_SEARCH = 255
+# The longest ISO 8601 moment worth reading: `2026-12-04T10:30:00.123456+05:30` and room to spare.
+MAX_ISO_LENGTH = 40
 # Category Cc: C0, DEL and C1. No filename has one, and PostgreSQL takes no NUL in a string.
 CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -67,6 +73,15 @@ def choices_arg(name: str, choices: type[enum.Enum]) -> frozenset:
     return frozenset(allowed[value] for value in values)
 
 
+def choice_arg(name: str, choices: type[enum.Enum], default: enum.Enum) -> enum.Enum:
+    """A query parameter that is one of `choices`, or `default` when absent or blank."""
+    allowed = {choice.value: choice for choice in choices}
+    value = request.args.get(name, "").strip()
+    if value and value not in allowed:
+        raise InvalidParameter(f"'{name}' must be one of {', '.join(allowed)}.")
+    return allowed[value] if value else default
+
+
 def photo_filter() -> PhotoFilter:
     """The filters of a listing of photos: `verdict` (moderation) and `state` (processing), each any
     number of times, and `filename`, part of the original filename."""
@@ -75,15 +90,55 @@ def photo_filter() -> PhotoFilter:
     )
 
 
-def search_arg(name: str) -> str:
+def audit_filter() -> AuditFilter:
+    """The filters of a reading of the audit log: `virtual_image_id`, `actor` (an email or a provider's
+    name), `kind` (any number of times), and `since` and `until` (ISO 8601)."""
+    return AuditFilter(
+        id_arg("virtual_image_id"),
+        search_arg("actor", EMAIL_LENGTH),
+        choices_arg("kind", AuditKind),
+        time_arg("since"),
+        time_arg("until"),
+    )
+
+
+def search_arg(name: str, max_length: int = MAX_FILENAME_SEARCH) -> str:
     """A text to search for, without surrounding spaces ('' when absent or blank)."""
     text = request.args.get(name, "").strip()
     # Not isprintable(): filenames have other spaces than U+0020 (macOS screenshots' names have U+202F).
-    if len(text) > MAX_FILENAME_SEARCH or CONTROL_CHARACTER.search(text):
+    if len(text) > max_length or CONTROL_CHARACTER.search(text):
         raise InvalidParameter(
-            f"'{name}' must be at most {MAX_FILENAME_SEARCH} characters, with no control characters."
+            f"'{name}' must be at most {max_length} characters, with no control characters."
         )
     return text
+
+
+def id_arg(name: str) -> uuid.UUID | None:
+    """An id (a UUID) as a query parameter; None when absent or blank."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise InvalidParameter(f"'{name}' must be an id (a UUID).") from None
+
+
+def time_arg(name: str) -> datetime | None:
+    """A moment in ISO 8601 as a query parameter (`2026-12-04`, `2026-12-04T10:30`, `…Z`, `…+02:00`),
+    in UTC (where it names no offset, it is UTC already); None when absent or blank."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        if len(raw) > MAX_ISO_LENGTH:
+            raise ValueError(raw)
+        moment = datetime.fromisoformat(raw)
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):  # not ISO 8601, or out of datetime's years once in UTC
+        raise InvalidParameter(
+            f"'{name}' must be a moment in ISO 8601, such as 2026-12-04T10:30:00Z."
+        ) from None
 
 
 def upload_orders(values: list[str]) -> list[int]:
@@ -128,6 +183,26 @@ def bool_field(body: dict, name: str) -> bool | None:
     return value
 
 
+def choice_field(body: dict, name: str, choices: type[enum.Enum]) -> enum.Enum | None:
+    """An optional field that is one of `choices`' values (null or absent: None)."""
+    value = body.get(name)
+    if value is None:
+        return None
+    allowed = {choice.value: choice for choice in choices}
+    if not isinstance(value, str) or value not in allowed:
+        raise InvalidField(f"'{name}' must be one of {', '.join(allowed)}.")
+    return allowed[value]
+
+
+def known_fields(body: dict, names: tuple[str, ...]) -> dict:
+    """The body, refused if it has a field besides `names`."""
+    # Ignored, a misspelt field would look saved.
+    unknown = sorted(set(body) - set(names))
+    if unknown:
+        raise InvalidField(f"'{unknown[0]}' is not a field here; the fields are {', '.join(names)}.")
+    return body
+
+
 def int_field(body: dict, name: str, minimum: int, maximum: int) -> int | None:
     """An optional whole-number field from `minimum` to `maximum` (null or absent: None)."""
     value = body.get(name)
@@ -144,6 +219,15 @@ def form_string(name: str, max_length: int) -> str | None:
     if value is not None and len(value) > max_length:
         raise InvalidParameter(f"'{name}' must be at most {max_length:,} characters.")
     return value
+
+
+def form_choice(name: str, choices: type[enum.Enum]) -> enum.Enum:
+    """A form field that must be one of `choices`' values."""
+    allowed = {choice.value: choice for choice in choices}
+    value = request.form.get(name, "")
+    if value not in allowed:
+        raise InvalidParameter(f"'{name}' must be one of {', '.join(allowed)}.")
+    return allowed[value]
 
 
 def form_int(name: str, minimum: int, maximum: int) -> int | None:

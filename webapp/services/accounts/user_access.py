@@ -1,4 +1,4 @@
-"""What an admin does to other accounts: disable and enable them, make and unmake admins, delete them.
+"""What an admin does to other accounts: disable and enable them, give them a role, delete them.
 
 No admin does any of it to their own account, and the last active admin is never disabled, unmade or
 deleted: the admins' rows are locked while one is changed, so two admins acting on each other at
@@ -66,8 +66,9 @@ def enable(user: User) -> None:
     db.session.commit()
 
 
-def set_role(actor: User, user: User, role: Role) -> None:
-    """Give the user a role: user, moderator or admin."""
+def set_role(actor: User | None, user: User, role: Role) -> None:
+    """Give the user a role: user, moderator or admin. `actor` is the admin acting, None for the
+    command line, which may change any account's role but still never unmakes the last admin."""
     if user.is_admin and role != Role.ADMIN:
         _may_lose_access(actor, user)
     user.role = Role(role)
@@ -92,10 +93,11 @@ def refuse_own(actor: User, user: User) -> None:
         raise OwnAccount()
 
 
-def _may_lose_access(actor: User, user: User) -> None:
+def _may_lose_access(actor: User | None, user: User) -> None:
     """Refuse to take access from one's own account or from the last active admin; until the
     transaction ends, no other admin can lose access either."""
-    refuse_own(actor, user)
+    if actor is not None:
+        refuse_own(actor, user)
     active_admins = set(
         db.session.scalars(select(User.id).where(User.is_admin, User.disabled_at.is_(None)).with_for_update())
     )

@@ -17,6 +17,7 @@ from webapp.models import (
     BankAction,
     BankEntry,
     EntryOrigin,
+    PhotoSession,
     User,
     VirtualImage,
 )
@@ -92,12 +93,17 @@ def summary(bank: Bank) -> BankSummary:
     return summaries(bank)[0]
 
 
+# Pages show each image's thumbnail, covered or not as the viewer's settings and the photo's owner decide.
+_WITH_THUMBNAILS = selectinload(VirtualImage.session).selectinload(PhotoSession.images)
+
+
 def recent_matches(bank: Bank | None = None, limit: int = 20) -> list[tuple[VirtualImage, BankEntry, Bank]]:
     """The images banks decided most recently (of one bank, or of all), with the entry and bank."""
     query = (
         select(VirtualImage, BankEntry, Bank)
         .join(BankEntry, BankEntry.id == VirtualImage.matched_entry_id)
         .join(Bank, Bank.id == BankEntry.bank_id)
+        .options(_WITH_THUMBNAILS)
         .order_by(VirtualImage.updated_at.desc())
         .limit(limit)
     )
@@ -156,7 +162,7 @@ def entries(bank: Bank, page: int, per_page: int) -> tuple[list[BankEntry], int]
     query = select(BankEntry).where(BankEntry.bank_id == bank.id)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.session.scalars(
-        query.options(selectinload(BankEntry.origin_image))
+        query.options(selectinload(BankEntry.origin_image).options(_WITH_THUMBNAILS))
         .order_by(BankEntry.created_at.desc(), BankEntry.id)
         .offset((page - 1) * per_page)
         .limit(per_page)

@@ -217,11 +217,12 @@ class JobAlreadyEnded(AppError):
     message = "This job has already ended."
 
 
-def cancel_job(job: BulkJob) -> BulkJob:
-    """Stop a job: it ends `cancelled`, and every photo of it still waiting ends visibly, not silently.
+def cancel_job(job: BulkJob, admin: User) -> BulkJob:
+    """`admin` stops a job: it ends `cancelled`, and every photo of it still waiting ends visibly, not
+    silently.
 
-    Photos not yet processed end `failed`; images not yet moderated end `error`. Jobs already queued
-    for them find their session ended and do nothing.
+    Photos not yet processed end `failed`; images not yet moderated end `error`, the admin's decision in
+    the audit log. Jobs already queued for them find their session ended and do nothing.
     """
     reason = "The job was cancelled."
     cancelled = db.session.execute(
@@ -244,7 +245,7 @@ def cancel_job(job: BulkJob) -> BulkJob:
     waiting = db.session.scalars(
         images.join(VirtualImage).where(VirtualImage.moderation_status == ModerationStatus.PENDING)
     )
-    verdicts.record(dict.fromkeys(waiting, verdicts.failed(reason)), job.id)
+    verdicts.record(dict.fromkeys(waiting, verdicts.failed(reason, admin)), job.id)
     db.session.refresh(job)
     return job
 

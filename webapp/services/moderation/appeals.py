@@ -46,17 +46,28 @@ class AppealMessageRequired(AppError):
     message = f"Say why the photo should be looked at again: a message of 1 to {MAX_MESSAGE} characters."
 
 
+# What refuses an appeal of one's own photo: its state, or the message.
+REFUSALS = (AlreadyAppealed, NotAppealable, AppealMessageRequired)
+
+
 class SameReviewer(AppError):
     code = "same_reviewer"
     status = 409
     message = "You made the decision this appeal is about: another moderator decides the appeal."
 
 
+class AppealDecided(AppError):
+    code = "appeal_decided"
+    status = 409
+    message = "This photo's appeal was decided, and that decision is final."
+
+
 def appeal(uploader: User, session_id: str | uuid.UUID, message: str | None) -> Appeal:
-    """The uploader's appeal of their photo's verdict, in the queue from now. Commits."""
-    message = (message or "").strip()
-    if not message or len(message) > MAX_MESSAGE:
-        raise AppealMessageRequired()
+    """The uploader's appeal of their photo's verdict, in the queue from now. Commits.
+
+    NotFound unless the photo is theirs (whoever else may see it), then AlreadyAppealed, NotAppealable
+    and AppealMessageRequired, in that order: what the photo's state says before what the request says.
+    """
     image = db.session.scalar(
         select(VirtualImage)
         .join(PhotoSession, PhotoSession.session_id == VirtualImage.session_id)
@@ -64,10 +75,13 @@ def appeal(uploader: User, session_id: str | uuid.UUID, message: str | None) -> 
         .with_for_update(of=VirtualImage)
     )
     if image is None:
-        raise NotFound()
-    if image.moderation_status not in APPEALABLE:
         db.session.rollback()
-        raise NotAppealable()
+        raise NotFound()
+    message = (message or "").strip()
+    refusal = _refusal(image, message)
+    if refusal is not None:
+        db.session.rollback()
+        raise refusal
     filed = Appeal(
         virtual_image_id=image.id,
         appellant_id=uploader.id,
@@ -86,6 +100,17 @@ def appeal(uploader: User, session_id: str | uuid.UUID, message: str | None) -> 
     return filed
 
 
+def _refusal(image: VirtualImage, message: str) -> AppError | None:
+    """Why the image cannot be appealed with this message, if it cannot."""
+    if db.session.scalar(select(Appeal.id).where(Appeal.virtual_image_id == image.id)) is not None:
+        return AlreadyAppealed()
+    if image.moderation_status not in APPEALABLE:
+        return NotAppealable()
+    if not message or len(message) > MAX_MESSAGE:
+        return AppealMessageRequired()
+    return None
+
+
 def pending_for(images: list[VirtualImage]) -> dict[uuid.UUID, Appeal]:
     """The undecided appeals of these images, by image."""
     if not images:
@@ -96,6 +121,16 @@ def pending_for(images: list[VirtualImage]) -> dict[uuid.UUID, Appeal]:
         )
     )
     return {row.virtual_image_id: row for row in rows}
+
+
+def check_not_final(images: list[VirtualImage]) -> None:
+    """AppealDecided if any of these images had its appeal decided: nobody decides it again."""
+    decided = select(Appeal.id).where(
+        Appeal.virtual_image_id.in_([image.id for image in images]), Appeal.decided_at.is_not(None)
+    )
+    if images and db.session.scalar(decided.limit(1)) is not None:
+        db.session.rollback()
+        raise AppealDecided()
 
 
 def check_reviewer(reviewer: User, pending: dict[uuid.UUID, Appeal]) -> None:

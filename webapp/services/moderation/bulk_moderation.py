@@ -32,6 +32,8 @@ from webapp.services.moderation import photo_moderation
 from webapp.storage import get_storage
 
 log = logging.getLogger(__name__)
+# The provider the audit log names for an image the job-level analysis could not moderate.
+BULK = registry.RekognitionBulk.name
 
 
 def start_analysis(job_id: uuid.UUID) -> None:
@@ -85,7 +87,7 @@ def _manifest_entries(job_id: uuid.UUID) -> list:
                 photo_moderation.stored_object(thumbnail_image),
             )
         except ModerationFailed as exc:
-            verdicts.record_error(mapping.virtual_image_id, f"Not moderated: {exc}")
+            verdicts.record_error(mapping.virtual_image_id, f"Not moderated: {exc}", BULK)
             continue
         mapping.s3_key = source.key
         entries.append(ManifestEntry(mapping.virtual_image_id, source.key, mapping.upload_order))
@@ -129,7 +131,7 @@ def write_outcome(job_id: uuid.UUID, outcome) -> Counter:
     """Write every result and error by virtual_image_id (one statement), then the job's counters."""
     policy = registry.policy()
     outcomes = {image_id: verdicts.judged(result, policy) for image_id, result in outcome.results.items()}
-    outcomes |= {image_id: verdicts.failed(error) for image_id, error in outcome.errors.items()}
+    outcomes |= {image_id: verdicts.failed(error, BULK) for image_id, error in outcome.errors.items()}
     notes = [f"Result for an object not in this job: {ref}" for ref in outcome.unknown]
     notes += [f"Duplicate result ignored for {ref}" for ref in outcome.duplicates]
     if notes:
@@ -143,5 +145,5 @@ def fail_pending(job_id: uuid.UUID, reason: str) -> None:
     """The provider's job failed: every image still pending ends `error`, and the job `failed`."""
     # The job's error is what makes the counters end it `failed` rather than completed.
     db.session.execute(update(BulkJob).where(BulkJob.id == job_id).values(error=reason))
-    outcomes = {entry.virtual_image_id: verdicts.failed(reason) for entry in _pending_entries(job_id)}
+    outcomes = {entry.virtual_image_id: verdicts.failed(reason, BULK) for entry in _pending_entries(job_id)}
     verdicts.record(outcomes, job_id)

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, case, exists, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from webapp.errors import AppError, Forbidden, NotFound, parse_id
 from webapp.extensions import db
-from webapp.models import Appeal, AuditKind, ModerationStatus, PhotoSession, User, VirtualImage
+from webapp.models import Appeal, AuditEvent, AuditKind, ModerationStatus, PhotoSession, User, VirtualImage
 from webapp.models.types import utcnow
-from webapp.services.moderation import audit
+from webapp.services.moderation import appeals, audit
 
 # What a machine could not decide; an appealed verdict waits for a person too, whatever it is.
 UNDECIDED = (ModerationStatus.FLAGGED, ModerationStatus.ERROR)
@@ -92,6 +92,26 @@ def unclaimed(now: datetime) -> ColumnElement[bool]:
     return or_(VirtualImage.claimed_until.is_(None), VirtualImage.claimed_until < now)
 
 
+def _not_appealing_decision_of(moderator: User) -> ColumnElement[bool]:
+    """Not an appeal of the moderator's own decision: someone else decides those."""
+    return ~exists().where(
+        Appeal.virtual_image_id == VirtualImage.id,
+        Appeal.decided_at.is_(None),
+        Appeal.appealed_reviewer_id == moderator.id,
+    )
+
+
+def _not_just_released_by(moderator: User, now: datetime) -> ColumnElement[bool]:
+    """Not an image the moderator let go of within a claim's time: they released it for someone
+    else, so asking for work again does not hand it straight back (it comes back to them later)."""
+    released = select(AuditEvent.virtual_image_id).where(
+        AuditEvent.actor_id == moderator.id,
+        AuditEvent.kind == AuditKind.RELEASE,
+        AuditEvent.at > now - timedelta(seconds=claim_seconds()),
+    )
+    return VirtualImage.id.not_in(released)
+
+
 def waiting_since() -> ColumnElement:
     """When an image joined the queue: its appeal's time if appealed, else its upload's."""
     appealed_at = (
@@ -128,7 +148,12 @@ def take_work(moderator: User, limit: int, queue: Queue = Queue.MODERATORS) -> Q
     if wanted > 0:
         free = (
             select(VirtualImage.id)
-            .where(in_queue(queue), unclaimed(now))
+            .where(
+                in_queue(queue),
+                unclaimed(now),
+                _not_appealing_decision_of(moderator),
+                _not_just_released_by(moderator, now),
+            )
             .order_by(*_queue_order())
             .limit(wanted)
             .with_for_update(skip_locked=True, of=VirtualImage)
@@ -160,13 +185,21 @@ def _items(moderator: User, queue: Queue, limit: int) -> list[QueueItem]:
     return [QueueItem(*row) for row in rows]
 
 
-def queue_size(queue: Queue) -> tuple[int, float | None]:
-    """How many images in `queue` nobody holds, and how long the oldest of them has waited."""
+def queue_size(queue: Queue, connection: Connection | None = None) -> tuple[int, float | None]:
+    """How many images in `queue` nobody holds, and how long the oldest of them has waited; read on
+    `connection` when given (the metrics' own), else in the session."""
     now = utcnow()
-    count, oldest = db.session.execute(
-        select(func.count(), func.min(waiting_since())).where(in_queue(queue), unclaimed(now))
-    ).one()
+    count, oldest = (
+        (connection or db.session)
+        .execute(select(func.count(), func.min(waiting_since())).where(in_queue(queue), unclaimed(now)))
+        .one()
+    )
     return count, (now - _aware(oldest)).total_seconds() if oldest is not None else None
+
+
+def queue_length(queue: Queue) -> int:
+    """How many images wait in `queue`, held by someone or not."""
+    return db.session.scalar(select(func.count()).where(in_queue(queue)))
 
 
 def _aware(moment: datetime) -> datetime:
@@ -191,6 +224,11 @@ def renew(moderator: User) -> int:
 def claim(moderator: User, virtual_image_id: str | uuid.UUID, take_over: bool = False) -> VirtualImage:
     """Hold one image: one that nobody holds, or — for an admin who says so — one another holds."""
     image = _locked(virtual_image_id)
+    if image.escalated_at is not None and not moderator.is_admin:
+        db.session.rollback()
+        raise EscalatedToAdmins()
+    # Holding what one may not decide would only keep it from the others.
+    appeals.check_reviewer(moderator, appeals.pending_for([image]))
     holder = holder_other_than(moderator, image)
     if holder is not None and not take_over:
         db.session.rollback()
@@ -217,6 +255,7 @@ def release(moderator: User, virtual_image_id: str | uuid.UUID) -> None:
 
 def escalate(moderator: User, virtual_image_id: str | uuid.UUID, note: str | None) -> VirtualImage:
     """Pass an image to the admins' queue with a note; the moderator's claim ends."""
+    note = (note or "").strip() or None
     image = _locked(virtual_image_id)
     if image.escalated_at is None:
         check_may_decide(moderator, [image])
@@ -231,12 +270,13 @@ def check_may_decide(moderator: User, images: list[VirtualImage]) -> None:
     """Refuse images another moderator holds (ClaimedByAnother) or that were passed to the admins
     (EscalatedToAdmins, unless an admin decides). The caller holds the images' row locks."""
     for image in images:
-        if holder_other_than(moderator, image) is not None:
-            db.session.rollback()
-            raise ClaimedByAnother()
+        # Escalated first: a moderator may not decide it whoever holds it.
         if image.escalated_at is not None and not moderator.is_admin:
             db.session.rollback()
             raise EscalatedToAdmins()
+        if holder_other_than(moderator, image) is not None:
+            db.session.rollback()
+            raise ClaimedByAnother()
 
 
 def holder_other_than(moderator: User, image: VirtualImage) -> User | None:
@@ -248,10 +288,17 @@ def holder_other_than(moderator: User, image: VirtualImage) -> User | None:
 
 
 def _locked(virtual_image_id: str | uuid.UUID) -> VirtualImage:
-    """The image, row-locked until commit, if it waits for a person (NotFound, NotWaiting otherwise)."""
+    """The image, locked until commit, if it waits for a person (NotFound, NotWaiting otherwise)."""
     image_id = parse_id(virtual_image_id)
-    image = db.session.scalar(select(VirtualImage).where(VirtualImage.id == image_id).with_for_update())
+    # A write takes the lock before anything is read: the row's on PostgreSQL, and on SQLite, which
+    # ignores FOR UPDATE and reads outside a transaction, the database's one write lock. Two moderators
+    # claiming the same image at once then see each other's claim on both.
+    db.session.execute(_keeping_updated_at(update(VirtualImage).where(VirtualImage.id == image_id)))
+    image = db.session.scalar(
+        select(VirtualImage).where(VirtualImage.id == image_id).execution_options(populate_existing=True)
+    )
     if image is None:
+        db.session.rollback()
         raise NotFound()
     if not db.session.scalar(select(needs_person()).where(VirtualImage.id == image_id)):
         db.session.rollback()

@@ -104,7 +104,8 @@ def deadline_passed(virtual_image_id: uuid.UUID) -> None:
         # RQ's scheduler keeps whole seconds, so this check can come a moment early: look again.
         schedule_deadline_check(image.id, math.ceil(remaining))
         return
-    verdicts.record_error(image.id, f"The moderation service did not answer within {_duration(image)}.")
+    reason = f"The moderation service did not answer within {_duration(image)}."
+    verdicts.record_error(image.id, reason, registry.ExternalService.name)
 
 
 def _duration(image: VirtualImage) -> str:

@@ -19,8 +19,8 @@ DECIDED_BY_LABELS = (ModerationStatus.FLAGGED, ModerationStatus.REJECTED)
 
 def may_see_moderation_details(viewer: User | AnonymousUserMixin) -> bool:
     """Whether `viewer` sees how images were decided in full: banks and their entries, reviewers and
-    their notes. Admins, today; moderators, once they have a role of their own, are added here."""
-    return bool(viewer.is_authenticated and viewer.is_admin)
+    their notes. Moderators and admins."""
+    return bool(viewer.is_authenticated and viewer.is_moderator)
 
 
 def labels_for(image: VirtualImage, viewer: User | AnonymousUserMixin) -> list[dict]:

@@ -36,7 +36,7 @@ def moderate_photo(session: PhotoSession, pixels: Image.Image) -> None:
     try:
         result = provider.moderate(photo)
     except ModerationFailed as exc:
-        verdicts.record_error(virtual_image.id, f"Not moderated: {exc}")
+        verdicts.record_error(virtual_image.id, f"Not moderated: {exc}", provider.name)
         return
     verdicts.record_result(virtual_image.id, result)
 

@@ -1,12 +1,13 @@
 """A person's decisions: one image or a selection, each recorded with who, when, before and after.
 
 A decision respects the team's claims (not on an image another moderator holds, not on one passed to
-the admins unless by an admin) and appeals (not by the person whose decision is appealed).
+the admins unless by an admin) and appeals (not by the person whose decision is appealed, and none
+after an appeal was decided: that decision is final).
 """
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from webapp.errors import AppError, NotFound
 from webapp.extensions import db
@@ -49,6 +50,7 @@ def decide_many(
         raise InvalidVerdict()
     images = _locked(ids)
     claims.check_may_decide(reviewer, images)
+    appeals.check_not_final(images)
     appealed = appeals.pending_for(images)
     appeals.check_reviewer(reviewer, appealed)
     note, message = _text(note), _text(message)
@@ -95,6 +97,11 @@ def _locked(ids: list[str | uuid.UUID]) -> list[VirtualImage]:
         image_ids = list(dict.fromkeys(uuid.UUID(str(image_id)) for image_id in ids))
     except ValueError:
         raise NotFound() from None
+    if db.engine.dialect.name == "sqlite":
+        # SQLite ignores FOR UPDATE and reads outside a transaction: a write first takes its one write
+        # lock, so two decisions at once see each other's claims and verdicts, as on PostgreSQL.
+        unchanged = {"updated_at": VirtualImage.updated_at}
+        db.session.execute(update(VirtualImage).where(VirtualImage.id.in_(image_ids)).values(unchanged))
     query = (
         select(VirtualImage).where(VirtualImage.id.in_(image_ids)).order_by(VirtualImage.id).with_for_update()
     )

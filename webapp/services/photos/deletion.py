@@ -17,7 +17,7 @@ JOB_FILES = "jobs/{job_id}/"
 
 def delete_photo(viewer: User, session_id: str) -> None:
     """Delete one photo the viewer owns (or any, for an admin); its job's counters follow."""
-    session = photos.find_session(viewer, session_id)
+    session = photos.find_session_to_change(viewer, session_id)
     get_storage().delete_prefix(session.prefix)
     entry = session.virtual_image and session.virtual_image.job_entry
     job_id = entry.job_id if entry else None

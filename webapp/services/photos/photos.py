@@ -1,4 +1,4 @@
-"""Reading photos: owner-checked lookups (and by a link's key), filtered listings, short-lived image URLs."""
+"""Reading photos: role-checked lookups (and by a link's key), filtered listings, short-lived image URLs."""
 
 import functools
 import time
@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import selectinload
 
-from webapp.errors import NotFound, parse_id
+from webapp.errors import Forbidden, NotFound, parse_id
 from webapp.extensions import db
 from webapp.models import ImageKind, PhotoSession, S3Image, User, VirtualImage
 from webapp.services.photo_filters import NO_FILTER, FilterCounts, PhotoFilter, count
@@ -32,22 +32,47 @@ class PhotoPage:
 
 
 def visible_sessions(viewer: User):
-    """A select of the sessions `viewer` may see: their own, or all for an admin."""
-    return _visible_to(viewer, select(PhotoSession))
+    """A select of the sessions `viewer` may read: their own, or every one for those who moderate
+    (they review everyone's photos)."""
+    return select(PhotoSession) if viewer.is_moderator else _owned(viewer, select(PhotoSession))
 
 
-def _visible_to(viewer: User, query):
-    return query if viewer.is_admin else query.where(PhotoSession.owner_id == viewer.id)
+def listed_sessions(viewer: User):
+    """A select of the sessions `viewer` lists as their photos: their own, or every one for an admin.
+    A moderator reads others' photos one by one, from the review queue, never as a listing of theirs."""
+    return _listed(viewer, select(PhotoSession))
+
+
+def _listed(viewer: User, query):
+    return query if viewer.is_admin else _owned(viewer, query)
+
+
+def _owned(viewer: User, query):
+    return query.where(PhotoSession.owner_id == viewer.id)
 
 
 def find_session(viewer: User, session_id: str | uuid.UUID) -> PhotoSession:
-    """The session, if it exists and `viewer` may see it; NotFound otherwise (never 'not yours')."""
+    """The session, to read, if it exists and `viewer` may read it; NotFound otherwise (never 'not yours')."""
     query = visible_sessions(viewer).where(PhotoSession.session_id == parse_id(session_id))
     loaded = (selectinload(PhotoSession.images), selectinload(PhotoSession.virtual_image))
     session = db.session.scalar(query.options(*loaded))
     if session is None:
         raise NotFound()
     return session
+
+
+def find_session_to_change(viewer: User, session_id: str | uuid.UUID) -> PhotoSession:
+    """The session, to change (delete), if `viewer` may: NotFound if they may not even read it,
+    Forbidden if they read it only to review it (a moderator, another's photo)."""
+    session = find_session(viewer, session_id)
+    if not may_change(viewer, session):
+        raise Forbidden()
+    return session
+
+
+def may_change(viewer: User, session: PhotoSession) -> bool:
+    """Whether `viewer` may change (delete) the session: their own, or any for an admin."""
+    return viewer.is_admin or session.owner_id == viewer.id
 
 
 def stored_image(key: str) -> S3Image | None:
@@ -58,10 +83,11 @@ def stored_image(key: str) -> S3Image | None:
 def list_sessions(
     viewer: User, page: int = 1, per_page: int = 24, filters: PhotoFilter = NO_FILTER
 ) -> PhotoPage:
-    """The viewer's photos that pass `filters`, newest first, with the counts per filter value."""
+    """The viewer's photos (every one, for an admin) that pass `filters`, newest first, with the counts
+    per filter value."""
     page = max(page, 1)
     counts = count(db.session.execute(_tally(viewer, filters)), filters)
-    query = visible_sessions(viewer)
+    query = listed_sessions(viewer)
     if filters.reads_images:
         query = query.join(PhotoSession.virtual_image)
     query = (
@@ -90,7 +116,7 @@ def _tally(viewer: User, filters: PhotoFilter):
     if filters.filename:
         # Only then: PostgreSQL refuses a constant in GROUP BY.
         query = query.group_by(named)
-    return _visible_to(viewer, query)
+    return _listed(viewer, query)
 
 
 def image_url(image: S3Image, base_url: str) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp.extensions import db
 from webapp.imaging import Derivatives, InvalidImage, RenderSettings, Rendition, make_derivatives
-from webapp.models import BulkJobImage, ImageKind, PhotoSession, S3Image, SessionStatus, VirtualImage
+from webapp.models import BulkJobImage, ImageKind, PhotoSession, S3Image, SessionStatus, User, VirtualImage
 from webapp.models.types import utcnow
 from webapp.services import verdicts
 from webapp.services.jobs import job_progress
@@ -194,8 +194,9 @@ def give_up(session_id: uuid.UUID, reason: str) -> None:
     _complete(session)
 
 
-def reopen(session_id: uuid.UUID) -> bool:
-    """Put a failed photo back to `pending` (and its unmoderated image), so a requeued job redoes it.
+def reopen(session_id: uuid.UUID, admin: User) -> bool:
+    """`admin` puts a failed photo back to `pending` (and its unmoderated image), so a requeued job
+    redoes it.
 
     A photo a person has reviewed keeps its verdict. Returns whether anything was reopened.
     """
@@ -208,7 +209,7 @@ def reopen(session_id: uuid.UUID) -> bool:
     if image is None:
         db.session.commit()
         return bool(reopened)
-    return verdicts.reopen(image, bool(reopened))
+    return verdicts.reopen(image, bool(reopened), admin)
 
 
 def _virtual_image(session_id: uuid.UUID) -> VirtualImage | None:

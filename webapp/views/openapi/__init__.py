@@ -8,12 +8,21 @@ document does not name), so the document cannot drift from what the server does.
 
 from functools import cache
 
-from webapp.views.openapi import account, banks, docs, jobs, photos, reviews, webhooks
+from webapp.views.openapi import account, audit, banks, docs, jobs, photos, review_work, reviews, webhooks
 from webapp.views.openapi.shapes import ERROR
 
 # In the order the API page reads them.
-AREAS = (photos, jobs, banks, account, reviews, webhooks, docs)
-SCHEMAS = {"Error": ERROR} | photos.SCHEMAS | jobs.SCHEMAS | account.SCHEMAS | banks.SCHEMAS | reviews.SCHEMAS
+AREAS = (photos, jobs, banks, account, reviews, review_work, audit, webhooks, docs)
+SCHEMAS = (
+    {"Error": ERROR}
+    | photos.SCHEMAS
+    | jobs.SCHEMAS
+    | account.SCHEMAS
+    | banks.SCHEMAS
+    | reviews.SCHEMAS
+    | review_work.SCHEMAS
+    | audit.SCHEMAS
+)
 
 
 @cache
@@ -27,7 +36,8 @@ def document() -> dict:
             "description": (
                 "Photo intake and content moderation. Errors always have the shape "
                 '`{"error": {"code", "message"}}`; ids are UUIDs; times are ISO 8601 UTC. A user sees '
-                "and changes only their own photos and jobs; an admin sees all."
+                "and changes only their own photos and jobs; a moderator also reads and reviews everyone's "
+                "photos and reads and adds to hash banks; an admin sees and manages all."
             ),
         },
         "servers": [{"url": "/"}],

@@ -1,7 +1,7 @@
-"""The account (blueprint `account`): the default callback URL, the signing secret and API tokens;
-and the shape of a token."""
+"""The account (blueprint `account`): the default callback URL, the signing secret, API tokens and a
+moderator's review settings; and the shape of a token."""
 
-from webapp.models.users import TOKEN_NAME_LENGTH
+from webapp.models.users import TOKEN_NAME_LENGTH, RevealOn
 from webapp.services.accounts.users import MAX_TOKENS_PER_USER
 from webapp.views.openapi.shapes import (
     CALLBACK_URL,
@@ -25,6 +25,7 @@ def paths() -> dict:
         "/api/account": {"put": update_account()},
         "/api/account/signing-secret": {"get": signing_secret()},
         "/api/account/signing-secret/rotate": {"post": rotate_signing_secret()},
+        "/api/account/review-settings": {"get": review_settings(), "put": update_review_settings()},
         "/api/tokens": {"get": token_list(), "post": create_token()},
         "/api/tokens/{token_id}": {"parameters": [path_id("token_id")], "delete": delete_token()},
     }
@@ -61,6 +62,32 @@ def rotate_signing_secret() -> dict:
         ),
         "responses": {"200": SIGNING_SECRET, **errors()},
     }
+
+
+def review_settings() -> dict:
+    return {
+        "summary": "Your review settings: how images of others' photos are shown to you as you moderate",
+        "description": REVIEW_SETTINGS_APPLY,
+        "responses": {"200": json_answer(REVIEW_SETTINGS, "Your settings."), **errors(403)},
+    }
+
+
+def update_review_settings() -> dict:
+    fields = {name: _or_null(schema) for name, schema in REVIEW_FIELDS.items()}
+    return {
+        "summary": "Change your review settings: the fields given (absent or null: kept)",
+        "description": f"{REVIEW_SETTINGS_APPLY} A field besides these is refused (422).",
+        "requestBody": json_body(body_object(fields) | {"additionalProperties": False}),
+        "responses": {
+            "200": json_answer(REVIEW_SETTINGS, "Saved: all your settings."),
+            **errors(400, 403, 422),
+        },
+    }
+
+
+def _or_null(schema: dict) -> dict:
+    nullable = {**schema, "type": [schema["type"], "null"]}
+    return nullable | {"enum": [*schema["enum"], None]} if "enum" in schema else nullable
 
 
 def token_list() -> dict:
@@ -108,6 +135,24 @@ SIGNING_SECRET = json_answer(
     ),
     "Your signing secret.",
 )
+
+REVIEW_SETTINGS_APPLY = (
+    "For moderators and admins (403 for anyone else). They apply on the review queue, photo pages and bank "
+    "pages, never to your own photos."
+)
+REVIEW_FIELDS = {
+    "blur": {"type": "boolean", "description": "Images are blurred until revealed (default true)."},
+    "greyscale": {
+        "type": "boolean",
+        "description": "Flagged and rejected images are in greyscale, revealed ones too (default true).",
+    },
+    "reveal": {
+        "type": "string",
+        "enum": [choice.value for choice in RevealOn],
+        "description": "How a blurred image is revealed: `click` (default), or `hover` (pointer or focus).",
+    },
+}
+REVIEW_SETTINGS = obj(REVIEW_FIELDS)
 
 API_TOKEN = obj(
     {

@@ -1,5 +1,5 @@
-"""Hash banks (blueprint `banks_api`, admins): banks, their entries, and hash lists in and out; and
-the shapes of a bank and its entries."""
+"""Hash banks (blueprint `banks_api`): banks, their entries, and hash lists in and out; and the shapes
+of a bank and its entries. Moderators read and add entries; admins make and change banks and entries."""
 
 from webapp.models import BankAction, EntryOrigin
 from webapp.models.banks import MAX_DISTANCE
@@ -59,7 +59,7 @@ def list_banks() -> dict:
 
 def create_bank() -> dict:
     return {
-        "summary": "Create a hash bank",
+        "summary": "Create a hash bank (admins)",
         "requestBody": json_body(body_object(BANK_FIELDS, ["name", "action"])),
         "responses": {"201": json_answer(ref("Bank"), "Created."), **errors(400, 403, 409, 422)},
     }
@@ -74,7 +74,7 @@ def get_bank() -> dict:
 
 def update_bank() -> dict:
     return {
-        "summary": "Rename a bank, change its action or distance, switch it on or off",
+        "summary": "Rename a bank, change its action or distance, switch it on or off (admins)",
         "requestBody": json_body(body_object(BANK_FIELDS)),
         "responses": {"200": json_answer(ref("Bank"), "Changed."), **errors(400, 403, 404, 409, 422)},
     }
@@ -111,7 +111,7 @@ def update_entry() -> dict:
         "note": {"type": ["string", "null"], "maxLength": MAX_NOTE_LENGTH},
     }
     return {
-        "summary": "Disable an entry (a false positive) or enable it again, or change its note",
+        "summary": "Disable an entry (a false positive) or enable it again, or change its note (admins)",
         "requestBody": json_body(body_object(fields)),
         "responses": {"200": json_answer(ref("BankEntry"), "Changed."), **errors(400, 403, 404, 422)},
     }
@@ -124,7 +124,7 @@ def import_hashes() -> dict:
         "required": ["file"],
     }
     return {
-        "summary": "Import a hash list: every line, or none if one is malformed",
+        "summary": "Import a hash list: every line, or none if one is malformed (admins)",
         "description": "A text or CSV file, one PDQ hash per line with an optional note column "
         f"of at most {NOTE_LENGTH:,} characters (a `pdq,note` header and blank lines are allowed); "
         "each line is read on its own, so a quote never runs on into the next. A 422 imports "

@@ -1,14 +1,17 @@
-"""Single photos (blueprint `api`): upload, list, read, delete; and the shapes of a photo."""
+"""Single photos (blueprint `api`): upload, list, read, delete, appeal; and the shapes of a photo."""
 
-from webapp.models import BankAction, ImageKind, ModerationStatus, SessionStatus
+from webapp.models import AppealOutcome, BankAction, ImageKind, ModerationStatus, SessionStatus
+from webapp.services.moderation.appeals import MAX_MESSAGE
 from webapp.views.openapi.shapes import (
     NULLABLE_STRING,
     PROVIDER,
     TIME,
     UPLOAD_LIMITS,
     UUID,
+    body_object,
     errors,
     json_answer,
+    json_body,
     multipart,
     obj,
     paged,
@@ -29,6 +32,7 @@ def paths() -> dict:
             "get": get_photo(),
             "delete": delete_photo(),
         },
+        "/api/photos/{session_id}/appeal": {"parameters": [path_id("session_id")], "post": appeal()},
     }
 
 
@@ -70,8 +74,27 @@ def get_photo() -> dict:
 
 def delete_photo() -> dict:
     return {
-        "summary": "Delete a photo, its objects and rows",
-        "responses": {"204": {"description": "Deleted."}, **errors(404, 503)},
+        "summary": "Delete a photo, its objects and rows (its owner, or an admin)",
+        "description": "A moderator reads anyone's photo to review it, but deletes only their own (403).",
+        "responses": {"204": {"description": "Deleted."}, **errors(403, 404, 503)},
+    }
+
+
+def appeal() -> dict:
+    message = {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_MESSAGE,
+        "description": "Why a person should look again; surrounding spaces are dropped.",
+    }
+    return {
+        "summary": "Appeal the verdict on your flagged or rejected photo (once)",
+        "description": "The photo joins the review queue as an appeal, which a moderator other than the one "
+        "whose decision it appeals decides; that decision is final. 404 unless the photo is yours; 409 "
+        "`already_appealed` for a second appeal, 409 `not_appealable` unless the photo is flagged or "
+        "rejected; 422 `invalid_message` for a blank or too long message.",
+        "requestBody": json_body(body_object({"message": message}, ["message"])),
+        "responses": {"201": json_answer(ref("Appeal"), "Appealed."), **errors(400, 404, 409, 422)},
     }
 
 
@@ -111,7 +134,7 @@ MATCH = {
         [],
     ),
     "type": ["object", "null"],
-    "description": "Admins: the bank entry that decided it (source `hash_match`).",
+    "description": "Moderators and admins: the bank entry that decided it (source `hash_match`).",
 }
 
 MODERATION = {
@@ -123,10 +146,10 @@ MODERATION = {
             "labels": {
                 "type": "array",
                 "items": ref("Label"),
-                "description": "Admins see every label and score. The uploader sees the labels that "
-                "decided the verdict: none for an approved image, and for a flagged or rejected one those at "
-                "or above a threshold of the policy in force. A bank match's label names the bank for "
-                "admins; its uploader reads `Matched a known image`.",
+                "description": "Moderators and admins see every label and score. The uploader sees the "
+                "labels that decided the verdict: none for an approved image, and for a flagged or rejected "
+                "one those at or above a threshold of the policy in force. A bank match's label names the "
+                "bank for moderators and admins; its uploader reads `Matched a known image`.",
             },
             "model_version": NULLABLE_STRING,
             "source": NULLABLE_STRING,
@@ -148,8 +171,9 @@ MODERATION = {
                 "items": ref("Review"),
                 "description": "Every decision a person made on it, oldest first.",
             },
+            "appeal": {**ref("Appeal"), "description": "Null until its uploader appeals."},
         },
-        ["virtual_image_id", "status", "is_nsfw", "labels", "model_version", "source", "reviews"],
+        ["virtual_image_id", "status", "is_nsfw", "labels", "model_version", "source", "reviews", "appeal"],
     ),
     "type": ["object", "null"],
 }
@@ -168,4 +192,30 @@ PHOTO = obj(
     }
 )
 
-SCHEMAS = {"Label": LABEL, "Image": IMAGE, "Moderation": MODERATION, "Photo": PHOTO}
+APPEAL = {
+    **obj(
+        {
+            "status": {
+                "type": "string",
+                "enum": ["pending", *(outcome.value for outcome in AppealOutcome)],
+                "description": "`upheld`: the verdict stands; `overturned`: the photo was approved.",
+            },
+            "message": {"type": "string", "description": "What the uploader wrote."},
+            "created_at": TIME,
+            "decided_at": TIME,
+            "reply": {
+                "type": ["string", "null"],
+                "description": "What the moderator who decided wrote for the uploader.",
+            },
+            "decided_by": {
+                "type": ["string", "null"],
+                "description": "Moderators and admins only: who decided (an email). Never sent to the "
+                "uploader.",
+            },
+        },
+        ["status", "message", "created_at", "decided_at", "reply"],
+    ),
+    "type": ["object", "null"],
+}
+
+SCHEMAS = {"Label": LABEL, "Image": IMAGE, "Moderation": MODERATION, "Photo": PHOTO, "Appeal": APPEAL}

@@ -1,4 +1,4 @@
-"""Moderation decisions by hand (blueprint `reviews_api`, admins); and the shape of a decision."""
+"""Moderation decisions by hand (blueprint `reviews_api`, moderators); and the shape of a decision."""
 
 from webapp.views.openapi.shapes import (
     TIME,
@@ -30,7 +30,7 @@ def review() -> dict:
         "note": {
             "type": ["string", "null"],
             "maxLength": MAX_NOTE_LENGTH,
-            "description": "Internal: shown to admins, never to the uploader.",
+            "description": "Internal: shown to moderators and admins, never to the uploader.",
         },
         "message": {
             "type": ["string", "null"],
@@ -40,9 +40,25 @@ def review() -> dict:
         },
     }
     return {
-        "summary": "Approve or reject an image by hand (admins)",
+        "summary": "Approve or reject an image by hand (moderators)",
+        "description": "Refused while another moderator holds the image (`POST "
+        "/api/review/items/{virtual_image_id}/claim`), and for a moderator once it was passed to the admins.",
         "requestBody": json_body(body_object(decision, ["verdict"])),
-        "responses": {"200": json_answer(ref("Review"), "Recorded."), **errors(400, 403, 404, 422)},
+        "responses": {
+            "200": json_answer(ref("Review"), "Recorded."),
+            **errors(400, 404, 422),
+            "403": json_answer(
+                ref("Error"),
+                "`forbidden`: not a moderator. `escalated`: the image was passed to the admins, and only "
+                "an admin decides it now.",
+            ),
+            "409": json_answer(
+                ref("Error"),
+                "`claimed_by_another`: another moderator holds the image. `same_reviewer`: the image's "
+                "appeal is about your own decision; another moderator decides it. `appeal_decided`: the "
+                "image's appeal was decided, and that decision is final.",
+            ),
+        },
     }
 
 
@@ -53,11 +69,11 @@ REVIEW = obj(
         "verdict_after": {"type": "string"},
         "reviewer": {
             "type": ["string", "null"],
-            "description": "Admins: who decided (an email). Null for the uploader: a moderator decided.",
+            "description": "Moderators: who decided (an email). Null for the uploader: a moderator decided.",
         },
         "note": {
             "type": ["string", "null"],
-            "description": "Admins: the reviewer's internal note. Null for the uploader.",
+            "description": "Moderators: the reviewer's internal note. Null for the uploader.",
         },
         "message": {
             "type": ["string", "null"],

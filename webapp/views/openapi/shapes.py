@@ -16,7 +16,7 @@ INTEGER = {"type": "integer"}
 ERRORS = {
     400: "Malformed: a parameter or body that is not what the operation reads (the message names it).",
     401: "Not authenticated: log in, or send `Authorization: Bearer <token>`.",
-    403: "Not allowed (admins only).",
+    403: "Not allowed for your role (user, moderator, admin): the operation says who may.",
     404: "Not found, or not yours.",
     409: "Conflicts with the state of the job or image.",
     413: "Too large.",
