@@ -150,6 +150,18 @@ def test_a_review_card_is_covered_as_the_moderators_settings_say(app, client, mo
 
 
 @pytest.mark.usefixtures("parked")
+def test_an_admins_list_of_everyones_photos_covers_the_others_cards(app, client, admin, user):
+    theirs = waiting_photo(app, user, "theirs.jpg", "rejected")
+    mine = waiting_photo(app, admin, "mine.jpg", "rejected")
+
+    listed = signed_in(client, admin).get("/photos").get_data(as_text=True)
+
+    link = '<a class="card-image" href="/photos/{}"'
+    assert opening_tag(listed, link.format(theirs.session_id)).endswith(f" {COVERED}>")
+    assert opening_tag(listed, link.format(mine.session_id)) == link.format(mine.session_id) + ">"
+
+
+@pytest.mark.usefixtures("parked")
 def test_a_photo_page_is_covered_for_a_moderator_never_for_its_uploader(app, client, moderator, user):
     photo = waiting_photo(app, user, "rejected.jpg", "rejected")
     client.put(SETTINGS, headers=moderator.headers, json={"reveal": "hover"})
