@@ -94,6 +94,7 @@ def _image_settings() -> dict:
         # Enough for every image within MAX_IMAGE_PIXELS: the largest decode, an 89 MP WebP, holds ~1.6 GB.
         "PROCESSING_MEMORY_BYTES": _int("PROCESSING_MEMORY_BYTES", 2 * 1024**3),
         "PROCESSING_CPU_SECONDS": float(os.environ.get("PROCESSING_CPU_SECONDS", 60)),
+        "ANIMATION_SAMPLE_FRAMES": _int("ANIMATION_SAMPLE_FRAMES", 16),
         "PROCESSED_MAX_SIDE": _int("PROCESSED_MAX_SIDE", 2048),
         "THUMBNAIL_SIDE": _int("THUMBNAIL_SIDE", 320),
     }

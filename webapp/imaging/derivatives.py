@@ -69,6 +69,8 @@ class RenderSettings:
     jpeg_quality: int = 85
     decode_memory: int = 2 * 1024**3
     decode_seconds: float = 60.0
+    # The most frames of an animation that are hashed and moderated, first and last among them.
+    animation_frames: int = 16
 
 
 def make_derivatives(

@@ -4,6 +4,7 @@ from webapp.models.appeals import Appeal, AppealOutcome
 from webapp.models.audit import AuditEvent, AuditKind
 from webapp.models.banks import Bank, BankAction, BankEntry, BankRevision, EntryOrigin
 from webapp.models.bulk_jobs import BulkJob, BulkJobImage, JobStatus, UploadRefusal
+from webapp.models.frame_fingerprints import FrameFingerprint
 from webapp.models.photos import ImageKind, PhotoSession, S3Image, SessionStatus
 from webapp.models.users import ApiToken, FirstRun, RevealOn, Role, User
 from webapp.models.virtual_images import ModerationStatus, VirtualImage
@@ -23,6 +24,7 @@ __all__ = [
     "BulkJobImage",
     "EntryOrigin",
     "FirstRun",
+    "FrameFingerprint",
     "ImageKind",
     "JobStatus",
     "ModerationReview",

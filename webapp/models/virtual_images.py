@@ -90,6 +90,10 @@ class VirtualImage(db.Model):
     )
     # The uploader's appeal, if they made one (there is at most one).
     appeal: Mapped["Appeal | None"] = relationship(viewonly=True)  # noqa: F821
+    # The hashes of its sampled frames after the first, when it is an animation.
+    frames: Mapped[list["FrameFingerprint"]] = relationship(  # noqa: F821
+        viewonly=True, order_by="FrameFingerprint.frame_index"
+    )
     claimed_by: Mapped["User | None"] = relationship(viewonly=True, foreign_keys=[claimed_by_id])  # noqa: F821
 
     @property

@@ -2,7 +2,9 @@
 
 Precedence, most deliberate first: a person's verdict on the same bytes; then a bank match (banks
 are the lists people keep now); then a machine's verdict on the same bytes. A match needs the
-photo's PDQ hash to be of usable quality. Each decision is an Outcome for the one verdict path.
+photo's PDQ hash to be of usable quality. An animation's first frame is looked up first, then its
+other sampled frames (issue 22): any frame's match decides it, and the answer names the frame.
+Each decision is an Outcome for the one verdict path.
 
 Only the same owner's photos count as the same bytes: a copy of another user's photo is moderated
 as a fresh upload, so its answer, its pages and how long it takes say nothing of the earlier one
@@ -11,13 +13,15 @@ as a fresh upload, so its answer, its pages and how long it takes say nothing of
 
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.imaging import MIN_QUALITY
+from webapp.imaging.animation import FrameFingerprint
 from webapp.models import Bank, BankAction, BankEntry, ModerationStatus, PhotoSession, VirtualImage
 from webapp.providers import ModerationResult, label
 from webapp.queue import redis_connection
@@ -40,14 +44,17 @@ class Match:
     entry: BankEntry
     bank: Bank
     distance: int
+    # The index of the animation frame that matched (0 is the first), None for the image's own hash.
+    frame: int | None = None
 
 
-def decided_before(image: VirtualImage) -> Outcome | None:
-    """The outcome that decides this image without its provider, or None if nothing does."""
+def decided_before(image: VirtualImage, frames: Sequence[FrameFingerprint] = ()) -> Outcome | None:
+    """The outcome that decides this image without its provider, or None if nothing does; `frames`
+    are an animation's sampled frames after the first."""
     earlier = earlier_copy(image)
     if earlier is not None and earlier.reviewed_at is not None:
         return _copied(earlier)
-    match = find_match(image.pdq_hash, image.pdq_quality)
+    match = find_match(image.pdq_hash, image.pdq_quality) or _frame_match(frames)
     if match is not None:
         return _matched(match)
     return _copied(earlier) if earlier is not None else None
@@ -82,6 +89,20 @@ def find_match(pdq_hash: str | None, quality: int | None) -> Match | None:
     return match
 
 
+def _frame_match(frames: Sequence[FrameFingerprint]) -> Match | None:
+    """The best match of any of the frames, as `find_match` ranks them; the earliest frame on a tie."""
+    matches = [
+        replace(match, frame=frame.index)
+        for frame in frames
+        if (match := find_match(frame.fingerprint.pdq, frame.fingerprint.quality))
+    ]
+    return min(matches, key=_rank, default=None)
+
+
+def _rank(match: Match) -> tuple:
+    return (match.bank.action is not BankAction.REJECT, match.distance, match.frame or 0, match.entry.id)
+
+
 def _best(candidates: dict[int, int]) -> Match | None:
     rows = db.session.execute(
         select(BankEntry, Bank)
@@ -93,11 +114,7 @@ def _best(candidates: dict[int, int]) -> Match | None:
         for entry, bank in rows
         if candidates[entry.id] <= bank.distance
     ]
-    return min(
-        eligible,
-        key=lambda match: (match.bank.action is not BankAction.REJECT, match.distance, match.entry.id),
-        default=None,
-    )
+    return min(eligible, key=_rank, default=None)
 
 
 def _matched(match: Match) -> Outcome:
@@ -113,6 +130,8 @@ def _matched(match: Match) -> Outcome:
             "origin_image_id": str(entry.origin_image_id) if entry.origin_image_id else None,
         }
     }
+    if match.frame is not None:
+        answer["HashMatch"]["frame"] = match.frame
     result = ModerationResult(
         [label(f"Matched bank {bank.name}", "", similarity, 1)], "pdq", HASH_MATCH, answer
     )

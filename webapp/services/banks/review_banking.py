@@ -43,18 +43,29 @@ def review_bank() -> Bank | None:
 
 
 def add_rejected(images: list[VirtualImage], reviewer: User | None) -> Added:
-    """A person rejected these images: their hashes, and their centre crops', join the review bank.
+    """A person rejected these images: their hashes, their centre crops', and an animation's sampled
+    frames' join the review bank, so the picture is known again in any frame of a re-upload.
 
-    An image with no hash yet, or one too flat to match on, is left out.
+    A hash not made yet, or one too flat to match on, is left out.
     """
     bank = review_bank()
-    usable = [image for image in images if image.pdq_hash and (image.pdq_quality or 0) >= MIN_QUALITY]
-    if bank is None or not usable:
+    entries = [entry for image in images for entry in _entries(image)]
+    if bank is None or not entries:
         return Added(0, 0)
-    entries = [NewEntry(image.pdq_hash, None, image.id, _crop_hashes(image)) for image in usable]
     added = bank_entries.add(bank, EntryOrigin.REVIEW, reviewer, entries)
     db.session.commit()
     return added
+
+
+def _entries(image: VirtualImage) -> list[NewEntry]:
+    """The image's own hash (with its crops'), then its frames', each only if good enough to match on."""
+    entries = []
+    if image.pdq_hash and (image.pdq_quality or 0) >= MIN_QUALITY:
+        entries.append(NewEntry(image.pdq_hash, None, image.id, _crop_hashes(image)))
+    entries += [
+        NewEntry(frame.pdq_hash, None, image.id) for frame in image.frames if frame.pdq_quality >= MIN_QUALITY
+    ]
+    return entries
 
 
 def bank_past_rejections() -> Added:

@@ -1,7 +1,10 @@
 """Moderating a photo in its pipeline job: what was judged before decides it, else its provider."""
 
+from collections.abc import Sequence
+
 from PIL import Image
 
+from webapp.imaging.animation import FrameFingerprint
 from webapp.models import ImageKind, ModerationStatus, PhotoSession, S3Image
 from webapp.providers import ModerationFailed, registry
 from webapp.providers.rekognition import StoredObject
@@ -10,16 +13,19 @@ from webapp.services.banks import hash_matching
 from webapp.services.moderation import external_moderation
 
 
-def moderate_photo(session: PhotoSession, pixels: Image.Image) -> None:
-    """Decide the photo from its bytes or hash if they were judged before; else ask its provider and
-    record its verdict; providers that answer later are handed it.
+def moderate_photo(
+    session: PhotoSession, pixels: Image.Image, frames: Sequence[FrameFingerprint] = ()
+) -> None:
+    """Decide the photo from its bytes or hashes (its own, and an animation's sampled `frames`) if they
+    were judged before; else ask its provider and record its verdict; providers that answer later
+    are handed it.
 
     ModerationUnavailable propagates so the job is retried; ModerationFailed ends the image `error`.
     """
     virtual_image = session.virtual_image
     if virtual_image is None or virtual_image.moderation_status != ModerationStatus.PENDING:
         return
-    prior = hash_matching.decided_before(virtual_image)
+    prior = hash_matching.decided_before(virtual_image, frames)
     if prior is not None:
         verdicts.record({virtual_image.id: prior})
         return

@@ -17,9 +17,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp.extensions import db
 from webapp.imaging import Derivatives, InvalidImage, RenderSettings, Rendition, make_derivatives
+from webapp.imaging.animation import later_frame_fingerprints
 from webapp.models import BulkJobImage, ImageKind, PhotoSession, S3Image, SessionStatus, User, VirtualImage
 from webapp.models.types import utcnow
 from webapp.services import verdicts
+from webapp.services.banks import frame_hashes
 from webapp.services.jobs import job_progress
 from webapp.services.moderation import photo_moderation
 from webapp.storage import ObjectMissing, get_storage
@@ -50,16 +52,21 @@ def process_session(session_id: uuid.UUID) -> None:
     try:
         with stopwatch.step("storage"):
             data = get_storage().get(original.key)
-        derivatives = make_derivatives(data, render_settings(), stopwatch.steps)
+        settings = render_settings()
+        derivatives = make_derivatives(data, settings, stopwatch.steps)
+        with stopwatch.step("frames"):
+            frames = later_frame_fingerprints(data, settings)
     except ObjectMissing:
         return fail_session(session_id, "The original is missing from storage.")
     except InvalidImage as exc:
         # The photo itself can never be processed; anything else raised here is retried.
         return fail_session(session_id, f"The photo could not be processed: {exc.message}")
     _store_derivatives(session, derivatives, stopwatch)
+    with stopwatch.step("database"):
+        frame_hashes.replace(session.virtual_image, frames)
     # Includes what decides a photo before its provider: the bank lookup and earlier verdicts.
     with stopwatch.step("moderation"):
-        photo_moderation.moderate_photo(session, derivatives.pixels)
+        photo_moderation.moderate_photo(session, derivatives.pixels, frames)
     with stopwatch.step("database"):
         _complete(session)
     log.info("photo processed %s", stopwatch.summary(), extra={"session_id": str(session_id)})
@@ -72,6 +79,7 @@ def render_settings() -> RenderSettings:
         thumbnail_side=config["THUMBNAIL_SIDE"],
         decode_memory=config["PROCESSING_MEMORY_BYTES"],
         decode_seconds=config["PROCESSING_CPU_SECONDS"],
+        animation_frames=config["ANIMATION_SAMPLE_FRAMES"],
     )
 
 

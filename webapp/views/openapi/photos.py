@@ -130,6 +130,12 @@ MATCH = {
             "entry_id": UUID,
             "distance": {"type": "integer", "minimum": 0, "maximum": 256},
             "origin_image_id": {"type": ["string", "null"], "format": "uuid"},
+            "frame": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Only when an animation frame after the first matched: its index in the file "
+                "(the first frame is 0).",
+            },
         },
         [],
     ),
