@@ -8,14 +8,19 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from webapp.models import ModerationStatus
 from webapp.providers.local import (
+    FLAT_DISCOUNT,
     MIN_SCORE,
     TAXONOMY,
     detections_from_output,
+    flat_share,
     labels_from_detections,
     load_model,
     model_input,
+    weighed,
 )
+from webapp.providers.policy import DEFAULT_FLAG, DEFAULT_REJECT, Policy
 
 EXPLICIT = ("Explicit", "", 1), ("Explicit Nudity", "Explicit", 2)
 NON_EXPLICIT = (
@@ -54,9 +59,24 @@ def geometry(size: tuple[int, int]) -> Image.Image:
     return picture
 
 
-def detection(name: str, score: float) -> dict:
+def sun(size: tuple[int, int] = (800, 600)) -> Image.Image:
+    """An orange disc on a flat blue sky, as drawings are coloured: runs of identical pixels."""
+    picture = Image.new("RGB", size, (120, 180, 240))
+    ImageDraw.Draw(picture).ellipse((300, 150, 500, 350), fill=(255, 150, 40))
+    return picture
+
+
+def skin(grain: float = 3.0, size: tuple[int, int] = (800, 600)) -> Image.Image:
+    """A skin tone shaded from left to right, with a camera's grain (its standard deviation, in levels)."""
+    shade = np.linspace(0.8, 1.1, size[0])[np.newaxis, :, np.newaxis]
+    noise = np.random.default_rng(0).normal(0, grain, (size[1], size[0], 3))
+    values = np.array([224, 172, 140]) * shade + noise
+    return Image.fromarray(np.clip(values, 0, 255).astype(np.uint8))
+
+
+def detection(name: str, score: float, box: list[int] | None = None) -> dict:
     """One raw detection as the model reports it."""
-    return {"class": name, "score": score, "box": [10, 20, 30, 40]}
+    return {"class": name, "score": score, "box": box or [10, 20, 30, 40]}
 
 
 def expected(score: float, *labels: tuple[str, str, int]) -> list[dict]:
@@ -182,3 +202,72 @@ def test_raw_output_is_decoded_with_overlaps_suppressed_and_boxes_in_image_pixel
         {"class": "A", "score": 0.9, "box": [80, 60, 40, 80]},
         {"class": "C", "score": 0.6, "box": [580, 180, 60, 40]},
     ]
+
+
+DISC = [290, 140, 220, 220]
+POLICY = Policy(DEFAULT_REJECT, DEFAULT_FLAG)
+
+
+def test_a_body_part_in_a_flat_colour_box_is_discounted_below_the_flag_threshold():
+    counted = weighed([detection("BUTTOCKS_EXPOSED", 0.56, DISC)], sun())
+
+    assert counted == [
+        {"class": "BUTTOCKS_EXPOSED", "score": 0.31, "box": DISC, "model_score": 0.56, "flat_share": 1.0}
+    ]
+    assert POLICY.verdict(labels_from_detections(counted)) == ModerationStatus.APPROVED
+
+
+@pytest.mark.parametrize("grain", [3.0, 0.5], ids=["a camera's grain", "a denoised photo's faint grain"])
+def test_a_textured_skin_toned_box_counts_as_the_model_scored_it(grain):
+    detections = [detection("BUTTOCKS_EXPOSED", 0.56, DISC), detection("FEMALE_BREAST_EXPOSED", 0.9, DISC)]
+
+    assert flat_share(skin(grain), DISC) < 0.5
+    assert weighed(detections, skin(grain)) == detections
+    assert POLICY.verdict(labels_from_detections(detections)) == ModerationStatus.REJECTED
+
+
+def test_a_confident_detection_in_a_flat_box_is_still_flagged_for_a_person_but_never_rejected_unseen():
+    (counted,) = weighed([detection("FEMALE_GENITALIA_EXPOSED", 0.99, DISC)], sun())
+
+    assert counted["score"] == pytest.approx(0.99 - FLAT_DISCOUNT)
+    assert POLICY.verdict(labels_from_detections([counted])) == ModerationStatus.FLAGGED
+
+
+@pytest.mark.parametrize(
+    ("found", "why"),
+    [
+        (detection("FACE_FEMALE", 0.9, DISC), "a class that makes no label"),
+        (detection("BUTTOCKS_EXPOSED", 0.6, [380, 230, 7, 40]), "a box too narrow to sample"),
+    ],
+)
+def test_detections_the_check_cannot_or_need_not_judge_are_left_as_they_came(found, why):
+    assert weighed([found], sun()) == [found], why
+
+
+def test_flat_share_samples_the_box_alone_in_any_mode():
+    half = Image.new("L", (200, 100), 0)
+    half.paste(
+        Image.fromarray(np.random.default_rng(1).integers(0, 255, (100, 100), dtype=np.uint8)), (100, 0)
+    )
+
+    assert flat_share(half, [0, 0, 100, 100]) == 1.0
+    assert flat_share(half, [100, 0, 100, 100]) < 0.2
+    assert flat_share(half.convert("P"), [0, 0, 100, 100]) == 1.0
+    assert flat_share(half, [0, 0, 100, 7]) is None
+
+
+def test_a_gradient_is_not_flat_colour_though_its_rows_repeat():
+    backdrop = Image.linear_gradient("L").convert("RGB")
+
+    assert flat_share(backdrop, [0, 0, 256, 256]) < 0.5
+
+
+def test_moderate_counts_the_discounted_detections_and_keeps_the_model_score_in_its_answer(monkeypatch):
+    model = load_model()
+    monkeypatch.setattr(model, "detect", lambda pixels: [detection("BUTTOCKS_EXPOSED", 0.56, DISC)])
+
+    result = model.moderate(sun())
+
+    assert [item["Confidence"] for item in result.labels] == [31.0, 31.0, 31.0]
+    (stored,) = result.answer["LocalModelOutput"]["detections"]
+    assert (stored["score"], stored["model_score"], stored["flat_share"]) == (0.31, 0.56, 1.0)

@@ -5,6 +5,12 @@ v7 taxonomy down to level 3; bench/nsfw_models.py is the measurement behind the 
 file is taken from the nudenet wheel: the session is built here, single-threaded, and the pre- and
 post-processing run on the pixels the pipeline has already decoded.
 
+Before the detections become labels, a mapped body part whose box is flat colour is discounted
+(`weighed`): on drawings with flat colours and no people (an orange sun, overlapping shapes, stripes) the
+320n model reports BUTTOCKS_EXPOSED at 0.5-0.65 about once in 100 pictures, and every such box is made
+of runs of identical pixels, which a camera's grain does not leave in a photo of skin (issue 22).
+bench/benign_illustrations.py measures it.
+
 The 320n weights are an Ultralytics YOLOv8 export whose own metadata says AGPL-3.0, although the
 nudenet package metadata says MIT.
 """
@@ -41,6 +47,22 @@ TAXONOMY: dict[str, tuple[str, ...]] = {
 MIN_SCORE = 0.25
 NMS_IOU = 0.45
 INPUT_SIZE = 320
+# A box is sampled on a grid of at most this many pixels a side, without interpolation, so that flat
+# colour stays flat and a photo's neighbouring samples stay apart; a grid under the smallest side is too
+# few samples to judge and the detection counts as the model gave it.
+FLAT_GRID, FLAT_MIN_GRID = 64, 8
+# Only identical neighbours count as one colour: allowing a JPEG's few levels of noise would also take in
+# a denoised phone photo's smooth skin. A flat box is also mostly a few colours, counted at 16 levels a
+# channel: a slow gradient (a render, a studio backdrop) has identical neighbours too, but many colours.
+FLAT_COLOURS = 6
+# Measured (bench/benign_illustrations.py and ad hoc): mapped detections on the generated illustrations
+# are 100 % flat, 80-95 % once saved as JPEG (stripes' ringing leaves them at 45-65 %); every detection, of
+# any class, on the corpus' good photos at most 39 %; shaded skin with a faint grain (0.5 levels) 36 %.
+# Only noise-free pixels reach it: a drawing, or a render with no grain, whose detection is discounted.
+FLAT_SHARE = 0.75
+# Discounted, not dropped: a drawing can be explicit too. A flat box then needs 0.75 to be flagged at the
+# default 50 % and, at most 0.75, is never rejected unseen (80 %): a person decides.
+FLAT_DISCOUNT = 0.25
 
 
 class LocalModel:
@@ -67,7 +89,7 @@ class LocalModel:
 
     def moderate(self, pixels: Image.Image) -> ModerationResult:
         """Moderate decoded RGB or RGBA pixels, answering in Rekognition's shape."""
-        detections = self.detect(pixels)
+        detections = weighed(self.detect(pixels), pixels)
         answer = {"LocalModelOutput": {"detections": detections}}
         return ModerationResult(labels_from_detections(detections), self.model_version, "local", answer)
 
@@ -135,6 +157,49 @@ def _suppress_overlaps(corners: np.ndarray, scores: np.ndarray) -> list[int]:
         iou = intersection / np.maximum(areas[best] + areas[rest] - intersection, 1e-9)
         remaining = rest[iou <= NMS_IOU]
     return kept
+
+
+def weighed(detections: Sequence[dict], pixels: Image.Image) -> list[dict]:
+    """The detections as their labels count them: a mapped body part whose box is flat colour (at least
+    FLAT_SHARE of its samples, see `flat_share`) loses FLAT_DISCOUNT of its score.
+
+    A discounted detection keeps the model's score as `model_score` and its box's `flat_share`; the other
+    detections are returned as they came. Only mapped classes are measured: they alone make labels.
+    """
+    counted = []
+    for detection in detections:
+        share = flat_share(pixels, detection["box"]) if detection["class"] in TAXONOMY else None
+        if share is not None and share >= FLAT_SHARE:
+            score = round(max(detection["score"] - FLAT_DISCOUNT, 0.0), 4)
+            detection = {**detection, "score": score, "model_score": detection["score"], "flat_share": share}
+        counted.append(detection)
+    return counted
+
+
+def flat_share(pixels: Image.Image, box: Sequence[int]) -> float | None:
+    """How much of a box is flat colour, 0 to 1; None when the box is too small to sample.
+
+    Of an evenly spaced grid of samples (at most FLAT_GRID a side), the lesser of two shares: the samples
+    identical to one of their four neighbours, and the samples in the box's FLAT_COLOURS commonest colours.
+    """
+    left, top, width, height = box
+    grid = (min(FLAT_GRID, width), min(FLAT_GRID, height))
+    if min(grid) < FLAT_MIN_GRID:
+        return None
+    # Nearest-neighbour sampling reads only the grid's pixels: well under a millisecond for any box.
+    sample = pixels.resize(grid, Image.Resampling.NEAREST, box=(left, top, left + width, top + height))
+    values = np.asarray(sample.convert("RGB"), dtype=np.int32)
+    across = (values[:, 1:] == values[:, :-1]).all(axis=2)
+    down = (values[1:] == values[:-1]).all(axis=2)
+    same = np.zeros(grid[::-1], dtype=bool)
+    same[:, 1:] |= across
+    same[:, :-1] |= across
+    same[1:] |= down
+    same[:-1] |= down
+    levels = values >> 4
+    colours = np.bincount((levels[..., 0] * 256 + levels[..., 1] * 16 + levels[..., 2]).ravel())
+    few = np.sort(colours)[-FLAT_COLOURS:].sum() / colours.sum()
+    return round(float(min(same.mean(), few)), 4)
 
 
 def labels_from_detections(detections: Sequence[dict], min_score: float = MIN_SCORE) -> list[dict]:
