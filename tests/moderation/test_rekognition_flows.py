@@ -11,7 +11,9 @@ import uuid
 
 import pytest
 from botocore.stub import ANY
+from PIL import Image
 
+from tests.providers.test_rekognition import Sent, sheet_cells
 from tests.support.environment import BUCKET
 from tests.support.factories import image_bytes, marked
 from webapp.extensions import db
@@ -264,3 +266,29 @@ def test_a_failed_bulk_analysis_ends_every_pending_image_error_and_the_job_faile
         assert "no access" in job.error
         assert session.status == "completed"
     assert _virtual_image(app, session_id).moderation_status == ModerationStatus.ERROR
+
+
+def test_an_animation_is_sent_to_rekognition_as_a_contact_sheet_of_its_sampled_frames(
+    app, client, user, parked, rekognition
+):
+    colours = ["red", "lime", "blue", "yellow", "cyan", "magenta", "white"]
+    pictures = [Image.new("RGB", (400, 300), colour) for colour in colours]
+    buffer = io.BytesIO()
+    pictures[0].save(buffer, "GIF", save_all=True, append_images=pictures[1:], duration=100)
+    session_id = upload_with_provider(client, user, "rekognition", buffer.getvalue(), "a.gif")
+    sent = Sent()
+    rekognition.add_response(
+        "detect_moderation_labels",
+        {"ModerationLabels": SWIMWEAR, "ModerationModelVersion": "7.0"},
+        {"Image": {"Bytes": sent}, "MinConfidence": 50.0},
+    )
+
+    with app.app_context():
+        processing.process_session(uuid.UUID(session_id))
+
+    pure = [Image.new("RGB", (1, 1), colour).getpixel((0, 0)) for colour in colours]
+    assert sheet_cells(sent.value, 3, 3) == [*pure, (255, 255, 255), (255, 255, 255)]
+    image = _virtual_image(app, session_id)
+    assert image.rekognition_data["Frames"]["sampled"] == [0, 1, 2, 3, 4, 5, 6]
+    decided = client.get(f"/api/photos/{session_id}", headers=user.headers).get_json()["moderation"]
+    assert (decided["status"], decided["frame"]) == ("approved", None)

@@ -1,6 +1,7 @@
 """Tests of Rekognition moderation, per image and in bulk, against AWS's own service model via Stubber."""
 
 import datetime
+import io
 import json
 import re
 import uuid
@@ -10,7 +11,9 @@ import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
+from PIL import Image
 
+from webapp.imaging.contact_sheet import GAP
 from webapp.providers import ModerationFailed, ModerationResult, ModerationUnavailable, label
 from webapp.providers.rekognition import (
     RekognitionModerator,
@@ -164,6 +167,72 @@ def test_an_answer_without_labels_never_approves(client, stub):
 def test_connection_errors_are_unavailable():
     with pytest.raises(ModerationUnavailable, match="could not be reached"), rekognition_errors("never"):
         raise EndpointConnectionError(endpoint_url="https://rekognition.us-east-1.amazonaws.com")
+
+
+class Sent:
+    """Stands for any value in a Stubber's expected parameters, and keeps the one sent."""
+
+    value = None
+
+    def __eq__(self, other) -> bool:
+        self.value = other
+        return True
+
+
+def sheet_cells(data: bytes, columns: int, rows: int) -> list[tuple[int, int, int]]:
+    """The colour at the centre of each cell of a contact sheet sent as JPEG bytes, reading order."""
+    sheet = Image.open(io.BytesIO(data))
+    assert sheet.format == "JPEG"
+    cell = ((sheet.width - (columns - 1) * GAP) // columns, (sheet.height - (rows - 1) * GAP) // rows)
+    return [
+        tuple(
+            round(v / 255) * 255
+            for v in sheet.getpixel((c * (cell[0] + GAP) + cell[0] // 2, r * (cell[1] + GAP) + cell[1] // 2))
+        )
+        for r in range(rows)
+        for c in range(columns)
+    ]
+
+
+def test_an_animation_is_sent_as_one_contact_sheet_of_its_sampled_frames(client, stub):
+    colours = ["red", "lime", "blue", "yellow", "cyan", "magenta", "white"]
+    frames = [(n * 5, Image.new("RGB", (640, 480), colour)) for n, colour in enumerate(colours)]
+    sent = Sent()
+    stub.add_response(
+        "detect_moderation_labels",
+        {"ModerationLabels": NESTED_LABELS, "ModerationModelVersion": "7.0"},
+        expected_params={"Image": {"Bytes": sent}, "MinConfidence": 60.0},
+    )
+
+    result = RekognitionModerator(client, min_confidence=60.0).moderate_frames(frames)
+
+    # 7 frames: 3 columns of 512 px tiles over 3 rows, the last two cells empty (white).
+    assert Image.open(io.BytesIO(sent.value)).size == (3 * 512 + 2 * GAP, 3 * 384 + 2 * GAP)
+    pure = [Image.new("RGB", (1, 1), colour).getpixel((0, 0)) for colour in colours]
+    assert sheet_cells(sent.value, 3, 3) == [*pure, (255, 255, 255), (255, 255, 255)]
+    assert result.labels[0] == label("Violence", "", 91.25, 1)
+    assert result.answer["Frames"] == {
+        "sampled": [0, 5, 10, 15, 20, 25, 30],
+        "contact_sheet": {"columns": 3, "rows": 3, "tile": 512},
+    }
+
+
+def test_sixteen_frames_fill_a_sheet_of_about_2048_px_and_more_make_smaller_tiles(client, stub):
+    for count, tile in ((16, 512), (25, 409)):
+        sent = Sent()
+        stub.add_response(
+            "detect_moderation_labels",
+            {"ModerationLabels": [], "ModerationModelVersion": "7.0"},
+            expected_params={"Image": {"Bytes": sent}, "MinConfidence": 50.0},
+        )
+        frames = [(n, Image.new("RGB", (800, 800), "teal")) for n in range(count)]
+
+        result = RekognitionModerator(client).moderate_frames(frames)
+
+        columns = result.answer["Frames"]["contact_sheet"]["columns"]
+        assert result.answer["Frames"]["contact_sheet"]["tile"] == tile
+        assert Image.open(io.BytesIO(sent.value)).size == (columns * tile + (columns - 1) * GAP,) * 2
+        assert len(sent.value) < 5_000_000
 
 
 # --- which object Rekognition reads ---

@@ -9,6 +9,7 @@ A new provider is a class with these attributes and methods, added to `REGISTRY`
 """
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -16,9 +17,11 @@ from flask import current_app
 from PIL import Image
 
 from webapp.errors import AppError
+from webapp.imaging.animation import SampledFrame
 from webapp.providers import ModerationResult, rekognition
 from webapp.providers.policy import DEFAULT_FLAG, DEFAULT_REJECT, Policy, parse_thresholds
 from webapp.providers.rekognition import StoredObject, rekognition_source
+from webapp.providers.worst_frame import worst_frame
 
 
 class Kind(enum.Enum):
@@ -39,16 +42,24 @@ class ProviderUnavailable(AppError):
 
 @dataclass(frozen=True)
 class Photo:
-    """What a provider may read of one photo: its decoded pixels and its stored objects."""
+    """What a provider may read of one photo: its decoded pixels (an animation's first frame), its stored
+    objects and an animation's later sampled frames, fitted within the provider's `frame_side`."""
 
     pixels: Image.Image
     original: StoredObject | None
     thumbnail: StoredObject | None
+    later_frames: Sequence[SampledFrame] = ()
+
+    def frames(self) -> list[tuple[int, Image.Image]]:
+        """Every sampled frame as its index and pixels, the first frame first."""
+        return [(0, self.pixels), *((frame.index, frame.pixels) for frame in self.later_frames)]
 
 
 class Provider(Protocol):
     name: str
     kind: Kind
+    # How big a copy of each sampled frame of an animation it looks at (0: it looks at none).
+    frame_side: int
 
     def unavailable_because(self, config) -> str | None:
         """Why this server cannot use the provider (None when it can)."""
@@ -68,6 +79,8 @@ class LocalModel:
     """The bundled NSFW model (the default): works offline, reads the decoded pixels."""
 
     name, kind = "local", Kind.NOW
+    # The model's input side (providers/local.py): a larger copy would only be shrunk again.
+    frame_side = 320
 
     def unavailable_because(self, config) -> str | None:
         return None
@@ -76,13 +89,18 @@ class LocalModel:
         local_model()
 
     def moderate(self, photo: Photo) -> ModerationResult:
-        return local_model().moderate(photo.pixels)
+        """A still photo's labels; an animation's are those of its worst sampled frame."""
+        if not photo.later_frames:
+            return local_model().moderate(photo.pixels)
+        return worst_frame(local_model(), photo.frames(), policy())
 
 
 class Rekognition:
-    """DetectModerationLabels on the stored original (or its JPEG thumbnail), read from S3 by AWS."""
+    """DetectModerationLabels on the stored original (or its JPEG thumbnail), read from S3 by AWS; on a
+    contact sheet of an animation's sampled frames, sent as bytes."""
 
     name, kind = "rekognition", Kind.NOW
+    frame_side = rekognition.SHEET_TILE
 
     def unavailable_because(self, config) -> str | None:
         return _needs_s3(self.name, config)
@@ -94,6 +112,8 @@ class Rekognition:
         moderator = rekognition.RekognitionModerator(
             rekognition_client(), current_app.config["MODERATION_MIN_CONFIDENCE"]
         )
+        if photo.later_frames:
+            return moderator.moderate_frames(photo.frames())
         return moderator.moderate(rekognition_source(photo.original, photo.thumbnail))
 
 
@@ -101,6 +121,8 @@ class RekognitionBulk:
     """StartMediaAnalysisJob over a manifest of the job's photos (services/moderation/bulk_moderation.py)."""
 
     name, kind = "rekognition_bulk", Kind.PER_JOB
+    # An analysis job reads the stored objects the manifest names: an animation's first frame only.
+    frame_side = 0
 
     def unavailable_because(self, config) -> str | None:
         return _needs_s3(self.name, config)
@@ -114,6 +136,8 @@ class ExternalService:
     (services/moderation/external_moderation.py)."""
 
     name, kind = "external", Kind.LATER
+    # The vendor fetches the original itself and judges the whole file its own way.
+    frame_side = 0
 
     def unavailable_because(self, config) -> str | None:
         secret = config["EXTERNAL_MODERATION_SECRET"] or config["MODERATION_WEBHOOK_SECRET"]

@@ -71,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
         image_url=links.image_url,
         iso=iso,
         labels_for=moderation_details.labels_for,
+        labels_frame=moderation_details.labels_frame,
         may_see_moderation_details=moderation_details.may_see_moderation_details,
     )
 

@@ -38,3 +38,11 @@ def labels_for(image: VirtualImage, viewer: User | AnonymousUserMixin) -> list[d
     if image.moderation_status not in DECIDED_BY_LABELS:
         return []
     return policy().counted(image.labels)
+
+
+def labels_frame(image: VirtualImage, viewer: User | AnonymousUserMixin) -> int | None:
+    """The animation frame (the first is 0) whose labels `labels_for` shows `viewer`: the worst, when the
+    provider looked frame by frame. None for a still photo, a contact sheet, or when no label is shown."""
+    if not labels_for(image, viewer):
+        return None
+    return ((image.rekognition_data or {}).get("Frames") or {}).get("decided_by")

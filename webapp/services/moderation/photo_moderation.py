@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 from PIL import Image
 
-from webapp.imaging.animation import FrameFingerprint
+from webapp.imaging.animation import SampledFrame
 from webapp.models import ImageKind, ModerationStatus, PhotoSession, S3Image
 from webapp.providers import ModerationFailed, registry
 from webapp.providers.rekognition import StoredObject
@@ -13,12 +13,19 @@ from webapp.services.banks import hash_matching
 from webapp.services.moderation import external_moderation
 
 
-def moderate_photo(
-    session: PhotoSession, pixels: Image.Image, frames: Sequence[FrameFingerprint] = ()
-) -> None:
-    """Decide the photo from its bytes or hashes (its own, and an animation's sampled `frames`) if they
-    were judged before; else ask its provider and record its verdict; providers that answer later
-    are handed it.
+def frame_side(session: PhotoSession) -> int:
+    """How big a copy of each sampled frame of an animation the photo's provider looks at (0: none, as
+    when the photo needs no provider any more)."""
+    virtual_image = session.virtual_image
+    if virtual_image is None or virtual_image.moderation_status != ModerationStatus.PENDING:
+        return 0
+    return registry.get(virtual_image.provider).frame_side
+
+
+def moderate_photo(session: PhotoSession, pixels: Image.Image, frames: Sequence[SampledFrame] = ()) -> None:
+    """Decide the photo from its bytes or hashes (its own, and an animation's later sampled `frames`) if
+    they were judged before; else ask its provider, which sees the frames too, and record its verdict;
+    providers that answer later are handed it.
 
     ModerationUnavailable propagates so the job is retried; ModerationFailed ends the image `error`.
     """
@@ -38,6 +45,7 @@ def moderate_photo(
         pixels,
         stored_object(session.image(ImageKind.ORIGINAL)),
         stored_object(session.image(ImageKind.THUMBNAIL_ORIGINAL)),
+        frames,
     )
     try:
         result = provider.moderate(photo)

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp.extensions import db
 from webapp.imaging import Derivatives, InvalidImage, RenderSettings, Rendition, make_derivatives
-from webapp.imaging.animation import later_frame_fingerprints
+from webapp.imaging.animation import later_frames
 from webapp.models import BulkJobImage, ImageKind, PhotoSession, S3Image, SessionStatus, User, VirtualImage
 from webapp.models.types import utcnow
 from webapp.services import verdicts
@@ -55,7 +55,8 @@ def process_session(session_id: uuid.UUID) -> None:
         settings = render_settings()
         derivatives = make_derivatives(data, settings, stopwatch.steps)
         with stopwatch.step("frames"):
-            frames = later_frame_fingerprints(data, settings)
+            # One walk hashes the frames for the banks and keeps them small for the provider.
+            frames = later_frames(data, settings, photo_moderation.frame_side(session))
     except ObjectMissing:
         return fail_session(session_id, "The original is missing from storage.")
     except InvalidImage as exc:

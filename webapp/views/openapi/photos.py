@@ -157,6 +157,13 @@ MODERATION = {
                 "one those at or above a threshold of the policy in force. A bank match's label names the "
                 "bank for moderators and admins; its uploader reads `Matched a known image`.",
             },
+            "frame": {
+                "type": ["integer", "null"],
+                "minimum": 0,
+                "description": "The animation frame whose labels these are (the first frame is 0), when the "
+                "provider looked at the sampled frames one by one and the worst decided; null for a still "
+                "photo, an animation Rekognition saw as one contact sheet, or when no label is shown.",
+            },
             "model_version": NULLABLE_STRING,
             "source": NULLABLE_STRING,
             "sha256": {"type": "string", "description": "SHA-256 of the uploaded bytes."},
