@@ -1,6 +1,8 @@
-"""Command line: `flask --app wsgi users ...` and `flask --app wsgi up` (README.md)."""
+"""Command line: `flask --app wsgi users ...`, `moderation evaluate ...` and `up` (README.md)."""
 
+import json
 import os
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -141,6 +143,67 @@ def add_rejected_images() -> None:
     click.echo(f"Added {added.added} hash(es); {added.present} were in the bank already.")
 
 
+moderation = AppGroup("moderation", help="Measure moderation on labelled images.")
+
+
+@moderation.command("evaluate")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--labels",
+    "labels_file",
+    required=True,
+    type=click.File(encoding="utf-8-sig"),
+    help="A CSV of filename,label: safe, nsfw or a category of the policy (e.g. Explicit).",
+)
+@click.option("--provider", help="Default: MODERATION_PROVIDER. One that answers now: local or rekognition.")
+@click.option(
+    "--target-fpr",
+    type=click.FloatRange(0, 1),
+    default=0.01,
+    show_default=True,
+    help="The false positive rate the suggested threshold must meet.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def evaluate(folder: Path, labels_file, provider: str | None, target_fpr: float, as_json: bool) -> None:
+    """Run a provider over the labelled images of FOLDER (nothing is stored) and print how its verdicts
+    at the current thresholds, and at each threshold of a sweep, match the labels."""
+    from webapp.services.moderation.evaluation import summary
+    from webapp.services.moderation.evaluation_run import evaluate as run
+
+    try:
+        found = run(folder, labels_file.read(), provider)
+    except AppError as error:
+        raise click.ClickException(error.message) from error
+    report = summary(found.provider, found.samples, found.unreadable, found.unlabelled, target_fpr)
+    click.echo(json.dumps(report, indent=2) if as_json else "\n".join(_report_lines(report)))
+
+
+def _report_lines(report: dict) -> list[str]:
+    current = report["at_current_thresholds"]
+    lines = [
+        f"{report['provider']}: {report['n']} image(s), "
+        f"{report['positives']} nsfw, {report['negatives']} safe; "
+        f"{len(report['unreadable'])} unreadable; {report['unlabelled']} file(s) without a label ignored.",
+        "At the current thresholds: " + _counts(current),
+        *(f"  {name}: {row['caught']} of {row['n']} caught" for name, row in report["per_category"].items()),
+        "Sweep (nsfw when the highest confidence over the policy's categories is at least the threshold):",
+        *(f"  {row['threshold']:>3}: {_counts(row)}" for row in report["sweep"]),
+        f"Lowest threshold with a false positive rate at most {report['target_fpr']}: "
+        f"{_number(report['threshold_for_target_fpr'])}",
+    ]
+    return lines + [f"Unreadable: {item['filename']}: {item['reason']}" for item in report["unreadable"]]
+
+
+def _counts(row: dict) -> str:
+    counts = " ".join(f"{name} {row[name]}" for name in ("tp", "fp", "tn", "fn"))
+    rates = ("precision", "recall", "false_positive_rate")
+    return counts + "  " + " ".join(f"{name.replace('_', ' ')} {_number(row[name])}" for name in rates)
+
+
+def _number(value) -> str:
+    return "n/a" if value is None else str(value)
+
+
 @click.command("reconcile")
 @with_appcontext
 def reconcile() -> None:
@@ -170,5 +233,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(photos)
     app.cli.add_command(banks)
+    app.cli.add_command(moderation)
     app.cli.add_command(up)
     app.cli.add_command(reconcile)
