@@ -12,6 +12,7 @@ from webapp import auth, cli, rate_limits, security_headers
 from webapp.config import engine_options, settings_from_environment
 from webapp.extensions import csrf, db, login_manager, migrate
 from webapp.log_context import configure_logging
+from webapp.providers.registry import escalation
 from webapp.queue import init_queue
 from webapp.storage import init_storage
 from webapp.uploaded_files import DiskBackedRequest
@@ -33,6 +34,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(overrides or {})
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
     configure_logging(app.config["LOG_LEVEL"])
+    # A malformed cascade stops the server at its start, not at the first uncertain photo.
+    escalation(app.config)
     if app.config["PROXY_COUNT"]:
         # Client addresses (rate limits) and the scheme (HSTS) as the trusted proxies saw them.
         proxies = app.config["PROXY_COUNT"]

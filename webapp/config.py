@@ -122,6 +122,9 @@ def _moderation_settings() -> dict:
         "MODERATION_PROVIDER": os.environ.get("MODERATION_PROVIDER", "local"),
         "MODERATION_REJECT": os.environ.get("MODERATION_REJECT", ""),
         "MODERATION_FLAG": os.environ.get("MODERATION_FLAG", ""),
+        # A second provider for photos whose first answer falls in the band (providers/cascade.py).
+        "MODERATION_ESCALATE": os.environ.get("MODERATION_ESCALATE", "").strip(),
+        "MODERATION_ESCALATE_BAND": os.environ.get("MODERATION_ESCALATE_BAND", ""),
         "MODERATION_MIN_CONFIDENCE": float(os.environ.get("MODERATION_MIN_CONFIDENCE", 50)),
         "REVIEW_REJECTS_BANK": os.environ.get("REVIEW_REJECTS_BANK", "Rejected in review"),
         # How long a moderator holds the images they were given before others may take them.

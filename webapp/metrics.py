@@ -44,9 +44,10 @@ from webapp.models import (
     WebhookEvent,
 )
 from webapp.models.types import utcnow
+from webapp.providers.cascade import TARGETS
 from webapp.queue import redis_connection
 from webapp.services.banks.hash_matching import LOOKUP_BUCKETS, LOOKUPS_KEY
-from webapp.services.moderation import claims
+from webapp.services.moderation import claims, second_opinion
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +142,8 @@ def _read(backend: str, read: Callable[[], list[Metric]]) -> list[Metric] | None
 
 
 def database_families() -> list[Metric]:
-    """Uploads, jobs, verdicts, webhooks, processing durations, bank matches and the review queues."""
+    """Uploads, jobs, verdicts, webhooks, processing durations, bank matches, the review queues and the
+    second opinions."""
     with db.engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             # SET LOCAL ends with this read-only transaction, which the block rolls back.
@@ -151,6 +153,7 @@ def database_families() -> list[Metric]:
             _durations(connection),
             _bank_matches(connection),
             *_review_queues(connection),
+            *_second_opinions(connection),
         ]
 
 
@@ -231,6 +234,24 @@ def _review_queues(connection: Connection) -> list[GaugeMetricFamily]:
         waiting.add_metric([queue.value], count)
         oldest.add_metric([queue.value], seconds or 0)
     return [waiting, oldest]
+
+
+def _second_opinions(connection: Connection) -> list[GaugeMetricFamily]:
+    """Images a provider answered, and those whose first answer fell in the band, by the second provider."""
+    counts = second_opinion.share(connection)
+    escalated = GaugeMetricFamily(
+        "photogate_moderation_escalated",
+        "Images whose first provider's answer fell in MODERATION_ESCALATE_BAND, by the second provider.",
+        labels=["provider"],
+    )
+    for target in TARGETS:
+        escalated.add_metric([target], counts.escalated.get(target, 0))
+    moderated = GaugeMetricFamily(
+        "photogate_moderation_answered",
+        "Images a moderation provider answered (not decided by a bank match or a duplicate).",
+        value=counts.moderated,
+    )
+    return [escalated, moderated]
 
 
 def _seconds_between(connection: Connection, start: ColumnElement, end: ColumnElement) -> ColumnElement:

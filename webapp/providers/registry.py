@@ -19,6 +19,7 @@ from PIL import Image
 from webapp.errors import AppError
 from webapp.imaging.animation import SampledFrame
 from webapp.providers import ModerationResult, rekognition
+from webapp.providers.cascade import Escalation, InvalidEscalation, parse_escalation
 from webapp.providers.policy import DEFAULT_FLAG, DEFAULT_REJECT, Policy, parse_thresholds
 from webapp.providers.rekognition import StoredObject, rekognition_source
 from webapp.providers.worst_frame import worst_frame
@@ -187,6 +188,17 @@ def policy() -> Policy:
         reject=parse_thresholds(config["MODERATION_REJECT"], DEFAULT_REJECT),
         flag=parse_thresholds(config["MODERATION_FLAG"], DEFAULT_FLAG),
     )
+
+
+def escalation(config=None) -> Escalation | None:
+    """The cascade in force (MODERATION_ESCALATE and its band), or None. InvalidEscalation: unusable, as
+    when the second provider cannot run on this server."""
+    config = config if config is not None else current_app.config
+    cascade = parse_escalation(config["MODERATION_ESCALATE"], config["MODERATION_ESCALATE_BAND"])
+    reason = cascade and REGISTRY[cascade.target].unavailable_because(config)
+    if reason:
+        raise InvalidEscalation(f"MODERATION_ESCALATE={cascade.target}: {reason}")
+    return cascade
 
 
 def local_model():

@@ -73,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
         labels_for=moderation_details.labels_for,
         labels_frame=moderation_details.labels_frame,
         may_see_moderation_details=moderation_details.may_see_moderation_details,
+        second_opinion_for=moderation_details.second_opinion_for,
     )
 
 

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from webapp.auth import admin_pages_only
 from webapp.services.jobs import bulk_jobs
+from webapp.services.moderation import second_opinion
 from webapp.services.operations.queue_admin import requeues
 from webapp.services.operations.queue_admin.overview import overview
 from webapp.views.fragments import render_page_or_fragment
@@ -61,7 +62,11 @@ def cancel_job(job_id: str):
 
 def _queues_page(message: str | None = None):
     return render_page_or_fragment(
-        "pages/admin_queues.html", "partials/admin_queues.html", overview=overview(), message=message
+        "pages/admin_queues.html",
+        "partials/admin_queues.html",
+        overview=overview(),
+        message=message,
+        second_opinions=second_opinion.share().sentence(),
     )
 
 

@@ -5,7 +5,12 @@ from flask_login import current_user
 from webapp.models import Appeal, BulkJob, ModerationReview, PhotoSession, S3Image, VirtualImage
 from webapp.services.banks.hash_matching import HASH_MATCH
 from webapp.services.jobs.bulk_jobs import JobPage
-from webapp.services.moderation.moderation_details import labels_for, labels_frame, may_see_moderation_details
+from webapp.services.moderation.moderation_details import (
+    labels_for,
+    labels_frame,
+    may_see_moderation_details,
+    second_opinion_for,
+)
 from webapp.services.photos.photos import iso
 from webapp.services.photos.uploads import BatchResult
 from webapp.views.links import image_url, job_url
@@ -102,6 +107,7 @@ def describe_moderation(virtual_image: VirtualImage | None) -> dict | None:
         "is_nsfw": virtual_image.is_nsfw,
         "labels": labels_for(virtual_image, current_user),
         "frame": labels_frame(virtual_image, current_user),
+        "second_opinion": second_opinion_for(virtual_image, current_user),
         "model_version": virtual_image.model_version,
         "source": virtual_image.source,
         "sha256": virtual_image.sha256,

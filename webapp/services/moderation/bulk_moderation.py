@@ -28,7 +28,7 @@ from webapp.providers.rekognition_bulk import ManifestEntry
 from webapp.queue import POLL_BULK_MODERATION as POLL
 from webapp.queue import enqueue_job_step
 from webapp.services import verdicts
-from webapp.services.moderation import photo_moderation
+from webapp.services.moderation import photo_moderation, second_opinion
 from webapp.storage import get_storage
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,13 @@ def _pending_entries(job_id: uuid.UUID) -> list:
 def write_outcome(job_id: uuid.UUID, outcome) -> Counter:
     """Write every result and error by virtual_image_id (one statement), then the job's counters."""
     policy = registry.policy()
-    outcomes = {image_id: verdicts.judged(result, policy) for image_id, result in outcome.results.items()}
+    # Only the results in the cascade's band go on to the second provider; the rest are decided here.
+    escalated = second_opinion.hand_over_uncertain(BULK, outcome.results)
+    outcomes = {
+        image_id: verdicts.judged(result, policy)
+        for image_id, result in outcome.results.items()
+        if image_id not in escalated
+    }
     outcomes |= {image_id: verdicts.failed(error, BULK) for image_id, error in outcome.errors.items()}
     notes = [f"Result for an object not in this job: {ref}" for ref in outcome.unknown]
     notes += [f"Duplicate result ignored for {ref}" for ref in outcome.duplicates]

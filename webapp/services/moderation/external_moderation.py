@@ -21,6 +21,7 @@ from webapp.extensions import db
 from webapp.models import ImageKind, ModerationStatus, VirtualImage, WebhookEvent
 from webapp.models.types import utcnow
 from webapp.providers import ModerationResult, registry
+from webapp.providers.cascade import cascade_of, with_cascade
 from webapp.providers.external import request_moderation
 from webapp.queue import enqueue_external_request, schedule_deadline_check
 from webapp.services import verdicts
@@ -161,11 +162,13 @@ def _apply(verified: signing.Verified, callback: Callback) -> dict:
 def _refusal(image: VirtualImage) -> str | None:
     """Why the service may not decide this image, or None while the image awaits its verdict.
 
-    The service decides only what was handed to it (the image's provider is `external`; a batch file
-    carries its job's provider) and is still `pending`: not an image another provider moderates, nor
-    one decided already, by the service, a person or its deadline.
+    The service decides only what was handed to it (the image's provider is `external`, a batch file
+    carrying its job's provider, or it was escalated to the service as a second opinion) and is still
+    `pending`: not an image another provider moderates, nor one decided already, by the service, a
+    person or its deadline.
     """
-    if image.provider not in registry.names_of(registry.Kind.LATER):
+    escalated_to = (cascade_of(image.rekognition_data) or {}).get("escalated_to")
+    if image.provider not in registry.names_of(registry.Kind.LATER) and escalated_to != "external":
         return f"This image is moderated by {image.provider}, not by the moderation service."
     if image.external_requested_at is None:
         return "This image has not been sent to the moderation service yet."
@@ -201,6 +204,9 @@ def _set_verdict(image: VirtualImage, verified: signing.Verified, callback: Call
     result = ModerationResult(
         callback.labels, model_version, "external", {"ExternalVerdict": callback.verdict.value, **extra}
     )
+    first = cascade_of(image.rekognition_data)
+    if first is not None:
+        result = with_cascade(result, first)
     outcome = verdicts.judged(result, registry.policy(), floor=callback.verdict)
     verdicts.record({image.id: replace(outcome, event_at=verified.sent_at)})
 

@@ -10,6 +10,7 @@ from flask_login import AnonymousUserMixin
 
 from webapp.models import ModerationStatus, User, VirtualImage
 from webapp.providers import label
+from webapp.providers.cascade import cascade_of
 from webapp.providers.registry import policy
 
 KNOWN_IMAGE = "Matched a known image"
@@ -46,3 +47,16 @@ def labels_frame(image: VirtualImage, viewer: User | AnonymousUserMixin) -> int 
     if not labels_for(image, viewer):
         return None
     return ((image.rekognition_data or {}).get("Frames") or {}).get("decided_by")
+
+
+def second_opinion_for(image: VirtualImage, viewer: User | AnonymousUserMixin) -> dict | None:
+    """For an image whose first answer was in the cascade's band: who was asked for the second, deciding
+    opinion, the band and, for those who moderate, the first answer (its provider, labels and the verdict
+    it would have had). The uploader learns only that a second provider decided: the labels they see are
+    the deciding ones. None for an image decided by one provider."""
+    entry = cascade_of(image.rekognition_data)
+    if entry is None:
+        return None
+    if may_see_moderation_details(viewer):
+        return {"escalated_to": entry["escalated_to"], "band": entry["band"], "first": entry["first"]}
+    return {"escalated_to": entry["escalated_to"], "band": None, "first": None}

@@ -10,22 +10,27 @@ from webapp.providers import ModerationFailed, registry
 from webapp.providers.rekognition import StoredObject
 from webapp.services import verdicts
 from webapp.services.banks import hash_matching
-from webapp.services.moderation import external_moderation
+from webapp.services.moderation import external_moderation, second_opinion
 
 
 def frame_side(session: PhotoSession) -> int:
     """How big a copy of each sampled frame of an animation the photo's provider looks at (0: none, as
-    when the photo needs no provider any more)."""
+    when the photo needs no provider any more); the larger of it and the cascade's second provider's."""
     virtual_image = session.virtual_image
     if virtual_image is None or virtual_image.moderation_status != ModerationStatus.PENDING:
         return 0
-    return registry.get(virtual_image.provider).frame_side
+    side = registry.get(virtual_image.provider).frame_side
+    cascade = registry.escalation()
+    if cascade is not None and cascade.applies_after(virtual_image.provider):
+        side = max(side, registry.get(cascade.target).frame_side)
+    return side
 
 
 def moderate_photo(session: PhotoSession, pixels: Image.Image, frames: Sequence[SampledFrame] = ()) -> None:
     """Decide the photo from its bytes or hashes (its own, and an animation's later sampled `frames`) if
-    they were judged before; else ask its provider, which sees the frames too, and record its verdict;
-    providers that answer later are handed it.
+    they were judged before; else ask its provider, which sees the frames too, and record its verdict —
+    or, when its answer is in the cascade's band, the second provider's; providers that answer later
+    are handed it.
 
     ModerationUnavailable propagates so the job is retried; ModerationFailed ends the image `error`.
     """
@@ -39,7 +44,8 @@ def moderate_photo(session: PhotoSession, pixels: Image.Image, frames: Sequence[
     provider = registry.get(virtual_image.provider)
     if provider.kind is registry.Kind.LATER and virtual_image.external_requested_at is None:
         external_moderation.hand_over(virtual_image)
-    if provider.kind is not registry.Kind.NOW:
+    if provider.kind is not registry.Kind.NOW or virtual_image.external_requested_at is not None:
+        # A retried job of a photo escalated to the vendor asks nobody again: the vendor's callback decides.
         return
     photo = registry.Photo(
         pixels,
@@ -52,7 +58,8 @@ def moderate_photo(session: PhotoSession, pixels: Image.Image, frames: Sequence[
     except ModerationFailed as exc:
         verdicts.record_error(virtual_image.id, f"Not moderated: {exc}", provider.name)
         return
-    verdicts.record_result(virtual_image.id, result)
+    if not second_opinion.escalate(virtual_image, photo, result):
+        verdicts.record_result(virtual_image.id, result)
 
 
 def stored_object(image: S3Image | None) -> StoredObject | None:

@@ -130,9 +130,9 @@ def _photos(cutoff) -> list[uuid.UUID]:
 
 
 def _external_requests(cutoff) -> list[uuid.UUID]:
-    """Images handed to the external service whose sending job was lost before its deadline."""
+    """Images handed to the external service (by their provider, or as a second opinion) whose sending job
+    was lost before their deadline."""
     query = select(VirtualImage.id).where(
-        VirtualImage.provider.in_(registry.names_of(registry.Kind.LATER)),
         VirtualImage.moderation_status == ModerationStatus.PENDING,
         VirtualImage.external_requested_at < cutoff,
         VirtualImage.external_deadline_at > utcnow(),
@@ -150,7 +150,6 @@ def _external_requests(cutoff) -> list[uuid.UUID]:
 def _external_deadlines() -> list[uuid.UUID]:
     """Images past their deadline whose deadline check was lost: they end `error` now."""
     query = select(VirtualImage.id).where(
-        VirtualImage.provider.in_(registry.names_of(registry.Kind.LATER)),
         VirtualImage.moderation_status == ModerationStatus.PENDING,
         VirtualImage.external_deadline_at < utcnow() - timedelta(seconds=5),
     )

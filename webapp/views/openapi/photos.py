@@ -164,6 +164,30 @@ MODERATION = {
                 "provider looked at the sampled frames one by one and the worst decided; null for a still "
                 "photo, an animation Rekognition saw as one contact sheet, or when no label is shown.",
             },
+            "second_opinion": {
+                "type": ["object", "null"],
+                "properties": {
+                    "escalated_to": {"type": "string", "enum": ["rekognition", "external"]},
+                    "band": {
+                        "type": ["object", "null"],
+                        "additionalProperties": {"type": "array", "items": {"type": "number"}},
+                    },
+                    "first": {
+                        "type": ["object", "null"],
+                        "properties": {
+                            "source": NULLABLE_STRING,
+                            "model_version": NULLABLE_STRING,
+                            "labels": {"type": "array", "items": ref("Label")},
+                            "verdict": {"type": "string", "enum": [s.value for s in ModerationStatus]},
+                        },
+                    },
+                },
+                "description": "When the first provider's answer fell in the uncertainty band "
+                "(MODERATION_ESCALATE_BAND), the second provider that decided (`source` and `labels` are "
+                "its answer). Moderators and admins also see the band and the first answer: its labels and "
+                "the verdict it would have had; the uploader sees null for both. Null for an image decided "
+                "by one provider.",
+            },
             "model_version": NULLABLE_STRING,
             "source": NULLABLE_STRING,
             "sha256": {"type": "string", "description": "SHA-256 of the uploaded bytes."},
