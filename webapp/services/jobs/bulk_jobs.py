@@ -28,6 +28,7 @@ from webapp.models.bulk_jobs import TERMINAL_JOB_STATUSES
 from webapp.models.types import utcnow
 from webapp.services import verdicts
 from webapp.services.jobs import job_progress, notifications, upload_refusals
+from webapp.services.paging import Paged
 from webapp.services.photo_filters import NO_FILTER, PhotoFilter
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ class JobNotUploading(AppError):
 
 
 @dataclass(frozen=True)
-class JobPage:
+class JobPage(Paged):
     job: BulkJob
     rows: list  # (BulkJobImage, VirtualImage, PhotoSession) in upload order
     page: int
@@ -50,10 +51,6 @@ class JobPage:
     total: int  # the images that pass `filters`
     filters: PhotoFilter = NO_FILTER
     refusals: tuple[UploadRefusal, ...] = ()  # the first REFUSALS_SHOWN files refused at upload
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def create_job(owner: User, provider: str, callback_url: str | None = None) -> BulkJob:

@@ -18,6 +18,7 @@ from webapp.providers.registry import PROVIDERS
 from webapp.services.banks.hash_lists import FORMULA_STARTS
 from webapp.services.banks.hash_matching import DUPLICATE_OF, HASH_MATCH
 from webapp.services.moderation.audit import SYSTEM
+from webapp.services.paging import Paged
 from webapp.services.photos.photos import iso
 
 EXPORT_CHUNK = 1000
@@ -81,16 +82,12 @@ class AuditEntry(NamedTuple):
 
 
 @dataclass(frozen=True)
-class AuditPage:
+class AuditPage(Paged):
     entries: list[AuditEntry]
     page: int
     per_page: int
     total: int  # the events that pass `filters`
     filters: AuditFilter
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def events_page(filters: AuditFilter, page: int = 1, per_page: int = 50) -> AuditPage:

@@ -12,23 +12,20 @@ from sqlalchemy.orm import selectinload
 from webapp.errors import Forbidden, NotFound, parse_id
 from webapp.extensions import db
 from webapp.models import ImageKind, PhotoSession, S3Image, User, VirtualImage
+from webapp.services.paging import Paged
 from webapp.services.photo_filters import NO_FILTER, FilterCounts, PhotoFilter, count
 from webapp.storage import Storage, get_storage
 from webapp.storage.disposition import content_disposition
 
 
 @dataclass(frozen=True)
-class PhotoPage:
+class PhotoPage(Paged):
     sessions: list[PhotoSession]
     page: int
     per_page: int
     total: int  # the photos that pass `filters`
     filters: PhotoFilter
     counts: FilterCounts
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def visible_sessions(viewer: User):
