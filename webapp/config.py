@@ -90,6 +90,7 @@ def _image_settings() -> dict:
         "MAX_CONTENT_LENGTH": _int("MAX_REQUEST_BYTES", 1024 * 1024 * 1024),
         "MAX_IMAGE_PIXELS": _int("MAX_IMAGE_PIXELS", 89_478_485),
         "MAX_IMAGE_FRAMES": _int("MAX_IMAGE_FRAMES", 1000),
+        "MAX_ANIMATION_PIXELS": _int("MAX_ANIMATION_PIXELS", 500_000_000),
         "VALIDATION_MEMORY_BYTES": _int("VALIDATION_MEMORY_BYTES", 128 * 1024 * 1024),
         # Enough for every image within MAX_IMAGE_PIXELS: the largest decode, an 89 MP WebP, holds ~1.6 GB.
         "PROCESSING_MEMORY_BYTES": _int("PROCESSING_MEMORY_BYTES", 2 * 1024**3),

@@ -213,6 +213,27 @@ def test_too_many_frames_are_refused_before_decoding(app, client, user, monkeypa
     }
 
 
+def test_a_small_file_of_many_large_flat_frames_is_refused_before_any_frame_is_walked(
+    app, client, user, monkeypatch
+):
+    monkeypatch.setitem(app.config, "MAX_ANIMATION_PIXELS", 10_000_000)
+    frames = [Image.new("P", (2000, 1000), index) for index in range(6)]  # 12 MP in flat frames
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:])
+
+    response = upload(client, user.headers, buffer.getvalue(), "flat.gif")
+
+    assert len(buffer.getvalue()) < 200_000
+    assert response.status_code == 422
+    assert response.get_json()["error"] == {
+        "code": "animation_too_large",
+        "message": "The animation has 6 frames of 2000x1000, 12 megapixels in all; the limit is 10.",
+    }
+    still = io.BytesIO()
+    frames[0].save(still, "GIF")
+    assert upload(client, user.headers, still.getvalue(), "one.gif").status_code == 202
+
+
 def test_validation_decodes_only_what_fits_its_memory_budget():
     data = image_bytes("PNG", (100, 100))  # 40,000 bytes decoded
 

@@ -51,6 +51,14 @@ class TooManyFrames(InvalidImage):
     message = "The image has too many frames."
 
 
+class AnimationTooLarge(InvalidImage):
+    """An animation whose frames, all decoded in turn to moderate each, hold too many pixels in all."""
+
+    code = "animation_too_large"
+    status = 422
+    message = "The animation is too large to moderate."
+
+
 class TooManyScans(InvalidImage):
     """A JPEG made of more scans than any encoder writes: each one is another pass over the picture."""
 

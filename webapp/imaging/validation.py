@@ -19,7 +19,7 @@ from typing import BinaryIO
 from PIL import Image
 
 from webapp.imaging.budget import decode_cost
-from webapp.imaging.errors import EmptyFile, TooManyFrames, TooManyPixels
+from webapp.imaging.errors import AnimationTooLarge, EmptyFile, TooManyFrames, TooManyPixels
 from webapp.imaging.frames import count_frames
 from webapp.imaging.jpeg import JpegPicture, read_picture
 from webapp.imaging.reading import FORMATS, JPEG_FORMATS, orientation, reading, upright
@@ -50,6 +50,9 @@ class UploadLimits:
     max_pixels: int
     max_frames: int
     decode_budget: "DecodeBudget"
+    # Frames times canvas pixels: moderating an animation walks every frame up to its last, so a small
+    # file of many large flat frames would otherwise buy a minute of a worker's CPU.
+    max_animation_pixels: int = 500_000_000
 
 
 class DecodeBudget:
@@ -120,9 +123,18 @@ def _check_declared(im: Image.Image, stream: BinaryIO, limits: UploadLimits) -> 
     # thread may reset it, so this check must catch those images by itself.
     if im.width * im.height > min(limits.max_pixels, Image.MAX_IMAGE_PIXELS):
         raise TooManyPixels()
-    if count_frames(im, stream, limits.max_frames) > limits.max_frames:
+    frames = count_frames(im, stream, limits.max_frames)
+    if frames > limits.max_frames:
         raise TooManyFrames(
             f"The image has more than {limits.max_frames:,} frames; the limit is {limits.max_frames:,}."
+        )
+    # An MPO's later pictures are not frames shown, and are never walked.
+    animated = frames > 1 and im.format not in JPEG_FORMATS
+    if animated and frames * im.width * im.height > limits.max_animation_pixels:
+        raise AnimationTooLarge(
+            f"The animation has {frames:,} frames of {im.width}x{im.height}, "
+            f"{frames * im.width * im.height / 1e6:,.0f} megapixels in all; "
+            f"the limit is {limits.max_animation_pixels / 1e6:,.0f}."
         )
     return read_picture(stream) if im.format in JPEG_FORMATS else None
 

@@ -101,6 +101,7 @@ def upload_limits() -> UploadLimits:
     return UploadLimits(
         max_pixels=config["MAX_IMAGE_PIXELS"],
         max_frames=config["MAX_IMAGE_FRAMES"],
+        max_animation_pixels=config["MAX_ANIMATION_PIXELS"],
         decode_budget=decode_budget(config["VALIDATION_MEMORY_BYTES"]),
     )
 
