@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from PIL import ExifTags, Image, ImageChops, ImageDraw, ImageFilter, ImageOps, ImageStat
@@ -37,8 +37,8 @@ TARGET_PER_CORE = 3.0
 TARGET_RATIO = 6.0
 # CPU time well above wall time means some library ran extra threads, which per-core sizing forbids.
 MAX_CPU_PER_WALL = 1.15
-# The speed/quality grid --alternatives runs next to the chosen settings.
-ALTERNATIVE_SPEEDS = (8, 9, 10)
+# The codec/speed/quality grid --alternatives runs next to the chosen settings.
+ALTERNATIVE_SPEEDS = {"aom": (8, 9), "svt": (8, 10)}
 ALTERNATIVE_QUALITIES = (50, 60, 70)
 
 Variant = Callable[[bytes], tuple[bytes, Image.Image]]
@@ -128,11 +128,13 @@ def choose_variants(alternatives: bool) -> dict[str, Variant]:
     chosen = RenderSettings()
     variants: dict[str, Variant] = {"naive": naive, "photogate": functools.partial(photogate, chosen)}
     if alternatives:
-        for speed in ALTERNATIVE_SPEEDS:
-            for quality in ALTERNATIVE_QUALITIES:
-                if (speed, quality) != (chosen.avif_speed, chosen.avif_quality):
-                    settings = RenderSettings(avif_speed=speed, avif_quality=quality)
-                    variants[f"photogate s{speed} q{quality}"] = functools.partial(photogate, settings)
+        for codec, speeds in ALTERNATIVE_SPEEDS.items():
+            for speed in speeds:
+                for quality in ALTERNATIVE_QUALITIES:
+                    encoder = replace(chosen.avif, codec=codec, speed=speed, quality=quality)
+                    if encoder != chosen.avif:
+                        settings = replace(chosen, avif=encoder)
+                        variants[f"{codec} s{speed} q{quality}"] = functools.partial(photogate, settings)
     return variants
 
 

@@ -3,10 +3,9 @@
 import argparse
 import os
 
-from PIL import Image
-
 from webapp import create_app
 from webapp.extensions import db
+from webapp.imaging.reading import register_formats
 from webapp.providers import registry
 from webapp.queue import photo_queue, redis_connection
 from workers import jobs
@@ -25,7 +24,7 @@ def main(argv: list[str] | None = None) -> None:
         registry.get(app.config["MODERATION_PROVIDER"]).preload()
         # Pillow loads its format plugins on the first image it opens: in the parent, once, rather
         # than in each work horse (~30 ms).
-        Image.init()
+        register_formats()
         config = app.config
         worker = PhotogateWorker(
             [photo_queue()],

@@ -4,7 +4,9 @@ Pillow is asked for our formats only, so the parsers of the dozens of others it 
 FLI, EPS, TIFF…, where most decoder bugs and allocation bombs live) never see an upload.
 """
 
+import importlib
 import logging
+import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,19 +40,30 @@ _SIDEWAYS = frozenset({5, 6, 7, 8})
 
 
 @cache
-def _register_heif() -> None:
-    """Teach Pillow HEIF (pillow-heif); AVIF is Pillow's own.
+def register_formats() -> None:
+    """Load Pillow's format plugins once, teach it HEIF (pillow-heif), encode AVIF with pillow-avif-plugin.
 
-    Only the primary image is read: no embedded thumbnails, depth or auxiliary images. One decoder
-    thread, because we run one worker process per core.
+    Of a HEIF only the primary image is read: no embedded thumbnails, depth or auxiliary images. One
+    decoder thread, because we run one worker process per core.
+
+    Both AVIF plugins wrap the same libavif and dav1d; the plugin's wheel also ships SVT-AV1, the
+    encoder the processed AVIF is made with (derivatives.py). Importing it registers its opener and
+    saver over Pillow's; Pillow's opener is put back, so uploads are decoded as before. `Image.init()`
+    runs first because it runs only once: it can never register Pillow's plugin over the saver later.
     """
+    Image.init()
     pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False, decode_threads=1)
+    # SVT-AV1 writes a banner to stderr on every encode unless told to log errors only.
+    os.environ.setdefault("SVT_LOG", "1")
+    pillow_opener = Image.OPEN["AVIF"]
+    importlib.import_module("pillow_avif")
+    Image.register_open("AVIF", *pillow_opener)
 
 
 @contextmanager
 def reading(source: BinaryIO) -> Iterator[Image.Image]:
     """Open an upload as one of our formats; whatever fails inside the block becomes an InvalidImage."""
-    _register_heif()
+    register_formats()
     with _as_invalid_image(), Image.open(source, formats=_OPENERS) as im:
         yield im
 
