@@ -14,11 +14,19 @@ import pytest
 from PIL import Image, PngImagePlugin
 from sqlalchemy import func, select
 
-from tests.support.factories import image_bytes, marked, multi_picture_jpeg, upload, wait_until_terminal
+from tests.support.factories import (
+    encoded,
+    image_bytes,
+    marked,
+    multi_picture_jpeg,
+    upload,
+    wait_until_terminal,
+)
 from webapp.extensions import db
 from webapp.imaging import CorruptImage, InvalidImage, UploadLimits, decode_budget, inspect_upload
 from webapp.imaging.validation import DecodeBudget
 from webapp.models import PhotoSession
+from webapp.testing.images import heic_bytes
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -275,6 +283,37 @@ def test_a_file_accepted_on_its_headers_that_the_worker_cannot_decode_ends_faile
     tiny_claiming_big = png(header(4000, 3000, colour=6), chunk(b"IDAT", zlib.compress(bytes(100))))
 
     response = upload(client, user.headers, tiny_claiming_big, "huge.png")
+
+    assert response.status_code == 202
+    session_id = response.get_json()["session_id"]
+    assert wait_until_terminal(app, session_id) == "failed"
+    photo = client.get(f"/api/photos/{session_id}", headers=user.headers).get_json()
+    assert photo["error"] == (
+        "The photo could not be processed: The image is damaged or incomplete and cannot be read."
+    )
+    assert photo["moderation"]["status"] == "error"
+
+
+def damaged_coding(image_format: str) -> bytes:
+    """A noisy picture as a HEIC or AVIF whose coded data starts with eight bytes of 0xFF: its
+    container (sizes, frames) reads whole, its pixels never decode. (Cut short, either would fail
+    to open: libheif and libavif check every item's extent against the file.)"""
+    noise = Image.merge("RGB", [Image.effect_noise((256, 192), 60) for _ in range(3)])
+    data = bytearray(heic_bytes(noise) if image_format == "HEIF" else encoded(noise, "AVIF"))
+    coded = data.index(b"mdat") + 4
+    data[coded : coded + 8] = b"\xff" * 8
+    return bytes(data)
+
+
+@pytest.mark.parametrize(("image_format", "name"), [("HEIF", "IMG_0001.HEIC"), ("AVIF", "cut.avif")])
+def test_a_damaged_heic_or_avif_is_accepted_on_its_headers_and_fails_in_the_worker_with_a_reason(
+    app, client, user, worker, image_format, name
+):
+    data = damaged_coding(image_format)
+    info = inspect_upload(io.BytesIO(data), UploadLimits(10**8, 1, decode_budget(10**9)))
+    assert (info.width, info.height, info.fully_decoded) == (256, 192, False)
+
+    response = upload(client, user.headers, data, name)
 
     assert response.status_code == 202
     session_id = response.get_json()["session_id"]

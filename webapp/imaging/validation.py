@@ -3,8 +3,10 @@
 Declared dimensions, frame counts and a JPEG's scans are checked before a single pixel is
 decoded. The decode that proves the file is whole then runs inside a per-process memory budget: a
 JPEG is decoded at 1/8 scale (every byte is still read; a progressive one still holds its
-coefficients at full size), and an image whose decode would not fit the budget is accepted on its
-headers alone and fully decoded by the worker, which fails it if it is damaged.
+coefficients at full size), PNG, WebP and GIF at full size. An image whose decode would not fit
+the budget is accepted on its headers alone and fully decoded by the worker, which fails it if it
+is damaged; so is every HEIC and AVIF, whose decoders have no reduced scale: proving a 12 MP HEIC
+whole would cost the web ~0.5 s of CPU, the cost of the worker's own decode, for a rare refusal.
 """
 
 import hashlib
@@ -27,6 +29,8 @@ from webapp.imaging.reading import FORMATS, JPEG_FORMATS, orientation, reading, 
 log = logging.getLogger(__name__)
 
 _HASH_CHUNK = 1024 * 1024
+# Formats decoded only at full size (libheif, libavif): the worker's decode is their proof.
+_HEADERS_ONLY = frozenset({"HEIF", "AVIF"})
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,8 @@ def _check_declared(im: Image.Image, stream: BinaryIO, limits: UploadLimits) -> 
 
 def _decode_within(im: Image.Image, jpeg: JpegPicture | None, budget: DecodeBudget) -> bool:
     """Decode the first frame if it fits the budget; False when only its headers were checked."""
+    if im.format in _HEADERS_ONLY:
+        return False
     if im.format in JPEG_FORMATS:
         # Decoding at 1/8 scale still reads every byte (a truncated file fails) with 1/64 the memory.
         im.draft(None, (max(1, im.width // 8), max(1, im.height // 8)))
