@@ -46,6 +46,9 @@ class Storage(Protocol):
     def put(self, key: str, body: bytes | BinaryIO, content_type: str) -> None:
         """Store `body` under `key`, replacing any object already there."""
 
+    def put_all(self, objects: dict[str, tuple[bytes, str]]) -> None:
+        """Store each object (key: bytes and content type), replacing any already there."""
+
     def get(self, key: str) -> bytes:
         """The bytes stored under `key`; ObjectMissing when there are none."""
 

@@ -45,6 +45,10 @@ class LocalStorage:
                 shutil.copyfileobj(body, tmp)
         os.replace(tmp.name, path)
 
+    def put_all(self, objects: dict[str, tuple[bytes, str]]) -> None:
+        for key, (body, content_type) in objects.items():
+            self.put(key, body, content_type)
+
     def get(self, key: str) -> bytes:
         try:
             return self.path(key).read_bytes()

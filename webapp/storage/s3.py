@@ -1,6 +1,7 @@
 """Storage on S3 (or any S3-compatible store) through one boto3 client per process."""
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import BinaryIO
 
@@ -38,6 +39,12 @@ class S3Storage:
             else:
                 # Streams large originals in parts instead of reading them into memory.
                 self.client.upload_fileobj(body, self.bucket, key, ExtraArgs=_headers(content_type))
+
+    def put_all(self, objects: dict[str, tuple[bytes, str]]) -> None:
+        # One request per object, all at once: a photo's derivatives cost one round trip, not three.
+        # boto3's clients are thread-safe, and its pool holds more connections than a photo needs.
+        with ThreadPoolExecutor(len(objects) or 1) as pool:
+            list(pool.map(lambda key: self.put(key, *objects[key]), objects))
 
     def get(self, key: str) -> bytes:
         with _unavailable_on_error():

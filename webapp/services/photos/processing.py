@@ -86,20 +86,20 @@ def render_settings() -> RenderSettings:
 
 def _store_derivatives(session: PhotoSession, derivatives: Derivatives, stopwatch: Stopwatch) -> None:
     renditions = {
-        ImageKind.THUMBNAIL_ORIGINAL: derivatives.thumbnail_original,
-        ImageKind.PROCESSED: derivatives.processed,
-        ImageKind.THUMBNAIL_PROCESSED: derivatives.thumbnail_processed,
-    }
-    for kind, rendition in renditions.items():
-        key = session.prefix + DERIVATIVE_NAMES[kind]
-        with stopwatch.step("storage"):
-            get_storage().put(key, rendition.data, rendition.content_type)
-        with stopwatch.step("database"):
-            _upsert_image(session.session_id, kind, key, rendition)
-    with stopwatch.step("database"):
-        session.processed_image_id = db.session.scalar(
-            select(S3Image.image_id).filter_by(session_id=session.session_id, kind=ImageKind.PROCESSED)
+        session.prefix + DERIVATIVE_NAMES[kind]: (kind, rendition)
+        for kind, rendition in (
+            (ImageKind.THUMBNAIL_ORIGINAL, derivatives.thumbnail_original),
+            (ImageKind.PROCESSED, derivatives.processed),
+            (ImageKind.THUMBNAIL_PROCESSED, derivatives.thumbnail_processed),
         )
+    }
+    with stopwatch.step("storage"):
+        get_storage().put_all(
+            {key: (rendition.data, rendition.content_type) for key, (_, rendition) in renditions.items()}
+        )
+    with stopwatch.step("database"):
+        image_ids = _upsert_images(session.session_id, renditions)
+        session.processed_image_id = image_ids[ImageKind.PROCESSED]
         if session.virtual_image is not None:
             session.virtual_image.pdq_hash = derivatives.fingerprint.pdq
             session.virtual_image.pdq_quality = derivatives.fingerprint.quality
@@ -153,27 +153,36 @@ def _job_of(session_id: uuid.UUID) -> uuid.UUID | None:
     )
 
 
-def _upsert_image(session_id: uuid.UUID, kind: ImageKind, key: str, rendition: Rendition) -> None:
-    """Insert the derivative's row, or refresh it if a previous attempt already made one."""
-    values = {
-        "image_id": uuid.uuid4(),
-        "session_id": session_id,
-        "kind": kind,
-        "bucket": get_storage().bucket,
-        "key": key,
-        "content_type": rendition.content_type,
-        "bytes": len(rendition.data),
-        "width": rendition.width,
-        "height": rendition.height,
-        "sha256": hashlib.sha256(rendition.data).hexdigest(),
-        "created_at": utcnow(),
-    }
+def _upsert_images(
+    session_id: uuid.UUID, renditions: dict[str, tuple[ImageKind, Rendition]]
+) -> dict[ImageKind, uuid.UUID]:
+    """Insert the derivatives' rows in one statement, refreshing any a previous attempt already made;
+    returns the id of each kind's row."""
+    bucket = get_storage().bucket
+    rows = [
+        {
+            "image_id": uuid.uuid4(),
+            "session_id": session_id,
+            "kind": kind,
+            "bucket": bucket,
+            "key": key,
+            "content_type": rendition.content_type,
+            "bytes": len(rendition.data),
+            "width": rendition.width,
+            "height": rendition.height,
+            "sha256": hashlib.sha256(rendition.data).hexdigest(),
+            "created_at": utcnow(),
+        }
+        for key, (kind, rendition) in renditions.items()
+    ]
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(S3Image).values(values)
+    statement = dialect.insert(S3Image).values(rows)
     refreshed = {
         name: statement.excluded[name] for name in ("bytes", "width", "height", "sha256", "content_type")
     }
-    db.session.execute(statement.on_conflict_do_update(index_elements=["session_id", "kind"], set_=refreshed))
+    upsert = statement.on_conflict_do_update(index_elements=["session_id", "kind"], set_=refreshed)
+    returned = db.session.execute(upsert.returning(S3Image.kind, S3Image.image_id))
+    return {kind: image_id for kind, image_id in returned}
 
 
 def fail_session(session_id: uuid.UUID, reason: str) -> None:
