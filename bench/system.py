@@ -126,7 +126,8 @@ def wait_for_lines(log: Path, text: str, count: int, timeout: float = 30) -> Non
 
 class PeakMemory:
     """The peak resident memory of the web and worker processes under a process, sampled every 50 ms
-    in a thread: in all (shared pages counted in each process) and of the largest one."""
+    in a thread: in all (shared pages counted in each process) and of the largest one; and the CPU
+    time a group's processes have used so far."""
 
     def __init__(self, root: int) -> None:
         self.root, self._commands = root, {}
@@ -149,6 +150,20 @@ class PeakMemory:
             for group, (total, largest, count) in self._measure().items():
                 peak = self.peak.get(group, (0.0, 0.0, 0))
                 self.peak[group] = (max(total, peak[0]), max(largest, peak[1]), max(count, peak[2]))
+
+    def cpu_seconds(self, group: str) -> float:
+        """User and system CPU seconds the group's living processes have used since they started."""
+        ticks = 0
+        for pid in _tree(self.root):
+            if self._group(pid) != group:
+                continue
+            try:
+                # After the command's closing parenthesis: state is field 3, utime and stime 14 and 15.
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def _measure(self) -> dict[str, tuple[float, float, int]]:
         """(MiB in all, MiB of the largest process, processes) of `web` and `workers` now."""

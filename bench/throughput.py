@@ -8,7 +8,9 @@ formats (shares): one scene of bench.pipeline.make_photo per ten photos, each ph
 its scene moved about by its own seed, so every file has its own bytes and verdict. The pipeline-only
 ceiling is measured on up to 12 photos of each format in this process: the CPU ms of
 make_derivatives (PDQ hashing included) plus the local moderation model on its pixels, weighted by
-the mix, times the worker count: photos/s.
+the mix, times the worker count: photos/s once every file is in. From the first upload the web's
+work shares the cores, so that ceiling adds the upload path's own CPU, measured as the web
+processes' CPU time over the run per photo.
 
 Then photogate starts as `make run` starts it (`flask --app wsgi up`: a fresh instance folder, its
 own port, WORKERS=--workers, its log in the instance folder) on `--backend embedded` (SQLite, local
@@ -24,11 +26,15 @@ workers with the cores to themselves), each against the ceiling; the peak reside
 web (gunicorn) and worker processes (VmRSS of the `up` process tree every 50 ms); and where a
 worker's time goes per photo, from the line each job logs (webapp/services/photos/processing.py) and RQ's
 own lines: the median of each step, and the queue overhead between jobs (one dequeue to the
-worker's next, minus the job).
+worker's next, minus the job). Last, what the speed bought: the processed AVIFs' mean bytes and
+mean PSNR, each fetched through the API and compared with the pixels it was encoded from (the
+worker's own, made again here).
 The exit status is non-zero when a photo was refused or did not complete.
 """
 
 import argparse
+import hashlib
+import inspect
 import io
 import itertools
 import math
@@ -47,10 +53,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import PIL
+import pillow_heif
 import requests
 from PIL import Image
 
-from bench.pipeline import PHOTO_SIZE, make_photo
+from bench.pipeline import PHOTO_SIZE, make_photo, psnr
 from bench.system import PeakMemory, backend, running_photogate, wait_for_lines
 from webapp.imaging import make_derivatives
 from webapp.providers import registry
@@ -59,6 +67,8 @@ from webapp.timings import timed
 
 FORMATS = {"jpeg": ".jpg", "png": ".png", "heic": ".heic"}
 PHOTOS_PER_SCENE = 10
+# Where made photos are kept between runs.
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "photogate-bench", "throughput")
 CEILING_PHOTOS_PER_FORMAT = 12
 TERMINAL = {"completed", "completed_with_errors", "failed", "cancelled"}
 # A worker's steps as processing.py names them (and the two worked out here), in the order printed.
@@ -112,9 +122,11 @@ class Run:
     """What one run through the system measured; times are epoch seconds."""
 
     uploads: list[tuple[float, float, int, int]]  # start, end, bytes, files accepted
+    sessions: dict[int, str]  # the session of each accepted photo, by its number
     submitted: float
     ended: float
     job: dict
+    web_cpu_seconds: float  # the web's CPU time from the first upload to the job's end
 
 
 def main() -> int:
@@ -129,7 +141,10 @@ def main() -> int:
     args = parser.parse_args()
     started = time.perf_counter()
     photos = make_photos(args.photos, args.mix)
-    print(f"made {describe_inputs(photos)} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    print(
+        f"made or read {describe_inputs(photos)} in {time.perf_counter() - started:.0f} s (kept in {CACHE})",
+        file=sys.stderr,
+    )
     ceiling = measure_ceiling(photos)
     with tempfile.TemporaryDirectory() as instance, backend(args.backend) as backend_env:
         with running_photogate(Path(instance), backend_env, args.workers) as (base, token, up_pid):
@@ -137,8 +152,10 @@ def main() -> int:
             run = upload_and_wait(base, token, photos, args.clients, memory)
             # A job logs its line after it counts its photo, so the job may end a moment before.
             wait_for_lines(Path(instance, "up.log"), "photo processed", run.job["processed"])
+            processed = fetch_processed(base, token, run.sessions)
         lines = Path(instance, "up.log").read_text().splitlines()
     print_report(args, photos, ceiling, run, memory, worker_times(lines))
+    print_quality(photos, processed)
     completed = run.job["status"] == "completed" and run.job["processed"] == len(photos)
     return 0 if completed else 1
 
@@ -159,13 +176,37 @@ def parse_mix(text: str) -> dict[str, float]:
 
 
 def make_photos(count: int, mix: dict[str, float]) -> list[Photo]:
-    """`count` distinct photos in the mix's formats, made on every core (a scene takes ~2.5 s)."""
+    """`count` distinct photos in the mix's formats, made on every core (a scene takes ~2.5 s, a HEIC
+    ~6 s more) and kept in CACHE, where a later run with the same generator finds them."""
     kinds = kinds_for(count, mix)
+    folder = CACHE / generator_version(count)
+    paths = [folder / f"{number:05d}{FORMATS[kind]}" for number, kind in enumerate(kinds)]
+    missing = [number for number, path in enumerate(paths) if not path.exists()]
     scenes = math.ceil(count / PHOTOS_PER_SCENE)
-    wanted = [[(number, kinds[number]) for number in range(scene, count, scenes)] for scene in range(scenes)]
+    wanted = [
+        [(number, kinds[number]) for number in missing if number % scenes == scene] for scene in range(scenes)
+    ]
+    wanted = [(scene, photos) for scene, photos in enumerate(wanted) if photos]
     with ProcessPoolExecutor(os.cpu_count()) as pool:
-        made = [photo for batch in pool.map(_photos_of_scene, range(scenes), wanted) for photo in batch]
-    return sorted(made, key=lambda photo: photo.number)
+        for batch in pool.map(_photos_of_scene, *zip(*wanted, strict=True)) if wanted else ():
+            for photo in batch:
+                folder.mkdir(parents=True, exist_ok=True)
+                paths[photo.number].write_bytes(photo.data)
+    return [Photo(number, kind, paths[number].read_bytes()) for number, kind in enumerate(kinds)]
+
+
+def generator_version(count: int) -> str:
+    """What the photos' bytes depend on: the code that draws and encodes them, its encoders' versions,
+    and the count (it sets how many scenes there are)."""
+    made_by = [make_photo, variant, encode, heic_bytes]
+    parts = [inspect.getsource(function) for function in made_by]
+    parts += [
+        PIL.__version__,
+        pillow_heif.__version__,
+        str(pillow_heif.libheif_info()),
+        str(count),
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
 def kinds_for(count: int, mix: dict[str, float]) -> list[str]:
@@ -249,7 +290,7 @@ def upload_and_wait(base: str, token: str, photos: list[Photo], clients: int, me
     bodies = [multipart(photo) for photo in photos]
     sessions = threading.local()
 
-    def upload(body: tuple[bytes, str]) -> tuple[float, float, int, int]:
+    def upload(body: tuple[bytes, str]) -> tuple[float, float, int, list[dict]]:
         if not hasattr(sessions, "api"):
             sessions.api = requests.Session()
             sessions.api.headers.update(api.headers)
@@ -257,18 +298,23 @@ def upload_and_wait(base: str, token: str, photos: list[Photo], clients: int, me
         answer = sessions.api.post(
             f"{base}/api/bulk-nsfw/jobs/{job_id}/files", data=body[0], headers={"Content-Type": body[1]}
         )
-        accepted = len(answer.json().get("images", [])) if answer.ok else 0
-        return start, time.time(), len(body[0]), accepted
+        return start, time.time(), len(body[0]), answer.json().get("images", []) if answer.ok else []
 
     memory.start()
+    web_cpu = memory.cpu_seconds("web")
     with ThreadPoolExecutor(clients) as pool:
-        uploads = list(pool.map(upload, bodies))
+        answers = list(pool.map(upload, bodies))
     submitted = time.time()
     api.post(f"{base}/api/bulk-nsfw/jobs/{job_id}/submit").raise_for_status()
     job = wait_for_end(api, f"{base}/api/bulk-nsfw/{job_id}/status")
+    web_cpu = memory.cpu_seconds("web") - web_cpu
     memory.stop()
     ended = datetime.fromisoformat(job["completed_at"]).timestamp() if job["completed_at"] else time.time()
-    return Run(uploads, submitted, ended, job)
+    uploads = [(start, end, size, len(images)) for start, end, size, images in answers]
+    sessions_by_number = {
+        image["upload_order"]: image["session_id"] for *_, images in answers for image in images
+    }
+    return Run(uploads, sessions_by_number, submitted, ended, job, web_cpu)
 
 
 def wait_for_end(api: requests.Session, status_url: str) -> dict:
@@ -288,6 +334,37 @@ def multipart(photo: Photo) -> tuple[bytes, str]:
     )
     body = head.encode() + photo.data + f"\r\n--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
+
+
+def fetch_processed(base: str, token: str, sessions: dict[int, str]) -> dict[int, bytes]:
+    """The processed AVIF of each photo, by its number, as a client downloads it through the API."""
+    api = requests.Session()
+    api.headers["Authorization"] = f"Bearer {token}"
+
+    def download(session_id: str) -> bytes:
+        images = api.get(f"{base}/api/photos/{session_id}").json()["images"]
+        url = next(image["url"] for image in images if image["kind"] == "processed")
+        return api.get(url if url.startswith("http") else base + url).content
+
+    with ThreadPoolExecutor(4) as pool:
+        return dict(zip(sessions, pool.map(download, sessions.values()), strict=True))
+
+
+def print_quality(photos: list[Photo], processed: dict[int, bytes]) -> None:
+    """The processed AVIFs' mean bytes and mean PSNR against the pixels each was encoded from."""
+    originals = {photo.number: photo.data for photo in photos}
+    with ProcessPoolExecutor(os.cpu_count()) as pool:
+        scores = list(pool.map(processed_psnr, [originals[n] for n in processed], processed.values()))
+    sizes = [len(data) for data in processed.values()]
+    print(
+        f"processed AVIF: {len(sizes)} photos, mean {statistics.fmean(sizes) / 1024:.1f} KiB,"
+        f" mean PSNR {statistics.fmean(scores):.2f} dB (min {min(scores):.2f}) against its encoder input"
+    )
+
+
+def processed_psnr(original: bytes, avif: bytes) -> float:
+    """PSNR of a processed AVIF against the worker's pixels for its original, made again here."""
+    return psnr(make_derivatives(original).pixels, avif)
 
 
 def worker_times(lines: list[str]) -> dict[str, list[float]]:
@@ -337,7 +414,10 @@ def print_report(
     upload_seconds, megabytes = last - first, sum(u[2] for u in run.uploads) / 1e6
     accepted = sum(u[3] for u in run.uploads)
     ceiling_cpu = ceiling.per_photo(photos)
-    ceiling_rate = args.workers * 1000 / ceiling_cpu
+    pipeline_rate = args.workers * 1000 / ceiling_cpu
+    # While files arrive the web's work shares the cores: the upload path's own CPU joins the ceiling.
+    web_cpu = run.web_cpu_seconds * 1000 / count
+    ceiling_rate = min(pipeline_rate, os.cpu_count() * 1000 / (ceiling_cpu + web_cpu))
     from_upload = count / (run.ended - first)
     # Photos are processed as they arrive: once every file is in, the workers have the cores alone.
     finished_after = sum(1 for done in worker["done_at"] if done > run.submitted)
@@ -363,11 +443,15 @@ def print_report(
     print(
         f"ceiling:     {ceiling_cpu:6.0f} CPU ms a photo in this process (the model"
         f" {statistics.median(ceiling.model_cpu_ms):.0f}) x {args.workers} workers:"
-        f" {ceiling_rate:.2f} photos/s"
+        f" {pipeline_rate:.2f} photos/s once uploaded"
+    )
+    print(
+        f"             {ceiling_cpu + web_cpu:6.0f} CPU ms with the upload path's ({web_cpu:.0f}, the web's"
+        f" CPU in this run) on {os.cpu_count()} cores: {ceiling_rate:.2f} photos/s from the first upload"
     )
     print(
         f"ratio:       {from_upload / ceiling_rate:6.0%} of the ceiling from the first upload,"
-        f" {once_uploaded / ceiling_rate:.0%} once uploaded"
+        f" {once_uploaded / pipeline_rate:.0%} once uploaded"
     )
     for group in ("web", "workers"):
         idle, peak = memory.idle.get(group, (0, 0, 0)), memory.peak.get(group, (0, 0, 0))
