@@ -207,6 +207,8 @@ def assert_renditions_decode(derivatives, has_alpha: bool = False) -> None:
         ((4000, 3000), "JPEG", (2000, 1500), (320, 240)),  # DCT-scaled decode, no resample
         ((3000, 1000), "JPEG", (2048, 683), (320, 107)),
         ((2500, 500), "PNG", (2048, 410), (320, 64)),
+        ((4000, 3000), "PNG", (2000, 1500), (320, 240)),  # box-reduced by 2, as a JPEG decodes
+        ((6200, 1000), "HEIF", (2048, 331), (320, 52)),  # by 3 to 2067 px, then resampled
         ((120, 60), "PNG", (120, 60), (120, 60)),  # never upscaled
     ],
 )
@@ -218,6 +220,17 @@ def test_sizes_are_bounded_and_never_upscaled(source, image_format, processed_si
     for thumbnail in (derivatives.thumbnail_original, derivatives.thumbnail_processed):
         assert (thumbnail.width, thumbnail.height) == thumbnail_size
     assert_renditions_decode(derivatives)
+
+
+def test_a_box_reduced_edge_of_transparency_keeps_the_colour_of_what_shows():
+    """A 2x2 box across the edge averages an opaque blue with transparent red pixels: blue, half seen."""
+    im = Image.new("RGBA", (4000, 3000), (*RED, 0))
+    ImageDraw.Draw(im).rectangle((0, 0, 2000, 2999), fill=(*BLUE, 255))
+
+    pixels = make_derivatives(encode(im, "PNG")).pixels
+
+    assert pixels.size == (2000, 1500)
+    assert pixels.getpixel((1000, 700)) == (*BLUE, 128)
 
 
 def test_custom_sizes_are_honoured():
