@@ -3,7 +3,7 @@
 import argparse
 import os
 
-from webapp import create_app
+from webapp import commit_without_fsync, create_app
 from webapp.extensions import db
 from webapp.imaging.reading import register_formats
 from webapp.providers import registry
@@ -20,6 +20,7 @@ def main(argv: list[str] | None = None) -> None:
 
     app = create_app()
     with app.app_context():
+        commit_without_fsync(db.engine)
         _dispose_pools_in_work_horses()
         registry.get(app.config["MODERATION_PROVIDER"]).preload()
         # Pillow loads its format plugins on the first image it opens: in the parent, once, rather
