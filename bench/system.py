@@ -98,7 +98,8 @@ def running_photogate(instance: Path, backend_env: dict[str, str], workers: int)
         yield base, created.stdout.split()[-1], process.pid
     finally:
         os.killpg(process.pid, signal.SIGINT)
-        process.wait(60)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(60)
         # Whatever of its group `up` could not stop goes too: no run may leave processes behind.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
