@@ -39,6 +39,9 @@ def test_a_resized_copy_of_a_photo_rejected_in_review_arrives_rejected_by_the_ba
     expect(page.locator('tr[data-bank="Rejected in review"]')).to_contain_text("1 enabled of 1")
 
     page.click("nav >> text=Upload")
+    # Files set before the page's script listens would never become a card (seen on a loaded machine).
+    expect(page).to_have_url(f"{live_server}/upload")
+    page.wait_for_load_state()
     half = picture.resize((picture.width // 2, picture.height // 2))
     page.set_input_files(
         "#file-input",
