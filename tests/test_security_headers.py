@@ -13,7 +13,6 @@ STRICT = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],
     "style-src": ["'self'"],
-    "connect-src": ["'self'"],
     "object-src": ["'none'"],
     "base-uri": ["'self'"],
     "form-action": ["'self'"],
@@ -54,6 +53,15 @@ def test_pages_and_api_answers_carry_the_policy_and_images_may_come_from_s3(clie
     assert "Strict-Transport-Security" not in photo.headers
 
 
+def test_pages_may_send_files_to_the_bucket_when_clients_upload_straight_to_it(client, user):
+    file = {"filename": "a.jpg", "size": 10, "content_type": "image/jpeg", "sha256": "0" * 64}
+    issued = client.post("/api/uploads", headers=user.headers, json={"files": [file]})
+
+    # The origin of a real presigned POST, and nowhere else.
+    target = urlsplit(issued.get_json()["uploads"][0]["url"])
+    assert policy(issued)["connect-src"] == ["'self'", f"{target.scheme}://{target.netloc}"]
+
+
 def test_images_on_local_disk_carry_the_policy_and_come_from_this_origin_only(local_app, user):
     client = local_app.test_client()
     session_id = upload(client, user.headers, image_bytes()).get_json()["session_id"]
@@ -66,6 +74,7 @@ def test_images_on_local_disk_carry_the_policy_and_come_from_this_origin_only(lo
     assert image.status_code == 200 and image.mimetype.startswith("image/")
     assert_secured(image)
     assert policy(image)["img-src"] == ["'self'"]
+    assert policy(image)["connect-src"] == ["'self'"]
 
 
 def test_hsts_only_when_cookies_are_secure(app, client):

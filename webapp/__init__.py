@@ -8,7 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp import auth, cli, rate_limits, security_headers
+from webapp import auth, cli, rate_limits, received_bytes, security_headers
 from webapp.config import engine_options, settings_from_environment
 from webapp.extensions import csrf, db, login_manager, migrate
 from webapp.log_context import configure_logging
@@ -49,6 +49,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_queue(app)
     auth.init_app(app)
     rate_limits.init_app(app)
+    received_bytes.init_app(app)
     register_blueprints(app)
     security_headers.init_app(app)
     cli.register(app)

@@ -1,11 +1,12 @@
-"""Command line: `flask --app wsgi users ...`, `moderation evaluate ...` and `up` (README.md)."""
+"""Command line: `flask --app wsgi users ...`, `storage cors`, `moderation evaluate ...`, `up` (README.md)."""
 
 import json
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from webapp.errors import AppError
@@ -143,6 +144,35 @@ def add_rejected_images() -> None:
     click.echo(f"Added {added.added} hash(es); {added.present} were in the bank already.")
 
 
+storage = AppGroup("storage", help="Prepare the bucket photos are stored in.")
+
+
+@storage.command("cors")
+@click.argument("origins", nargs=-1)
+@click.option("--max-age", default=3600, show_default=True, help="Seconds a browser may keep the rules.")
+def allow_uploads_from(origins: tuple[str, ...], max_age: int) -> None:
+    """Let pages of ORIGINS (by default PUBLIC_BASE_URL's) send files straight to the bucket.
+
+    Sets the bucket's CORS rules, replacing any it had: for a bucket photogate owns.
+    """
+    from webapp.storage import get_storage
+
+    bucket = get_storage()
+    if not bucket.accepts_direct_uploads:
+        raise click.ClickException("Photos are kept on local disk: there is no bucket to set.")
+    allowed = [_origin(origin) for origin in origins or [current_app.config["PUBLIC_BASE_URL"]]]
+    bucket.allow_origins(allowed, max_age)
+    click.echo(f"Bucket {bucket.bucket} takes files from pages of {', '.join(allowed)}.")
+
+
+def _origin(url: str) -> str:
+    """The origin (scheme, host and port) of `url`, as a browser names it in CORS."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise click.BadParameter(f"'{url}' is not an http(s) address such as https://photos.example.com.")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 moderation = AppGroup("moderation", help="Measure moderation on labelled images.")
 
 
@@ -233,6 +263,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(photos)
     app.cli.add_command(banks)
+    app.cli.add_command(storage)
     app.cli.add_command(moderation)
     app.cli.add_command(up)
     app.cli.add_command(reconcile)

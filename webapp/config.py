@@ -79,6 +79,10 @@ def _backend_settings(instance_path: Path) -> dict:
         "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL") or None,
         "S3_REGION": os.environ.get("S3_REGION") or os.environ.get("AWS_REGION") or "us-east-1",
         "STORAGE_DIR": os.environ.get("STORAGE_DIR", str(instance_path / "storage")),
+        # With S3, clients may send originals straight to the bucket (services/photos/direct_uploads.py).
+        "DIRECT_UPLOADS": _flag("DIRECT_UPLOADS", True),
+        "DIRECT_UPLOAD_EXPIRES": _int("DIRECT_UPLOAD_EXPIRES", 600),
+        "DIRECT_UPLOAD_ABANDON_AFTER": _int("DIRECT_UPLOAD_ABANDON_AFTER", 3600),
     }
 
 

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 from flask import current_app
 from prometheus_client import CollectorRegistry
-from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 from redis import Redis
@@ -46,6 +46,7 @@ from webapp.models import (
 from webapp.models.types import utcnow
 from webapp.providers.cascade import TARGETS
 from webapp.queue import redis_connection
+from webapp.received_bytes import RECEIVED_KEY
 from webapp.services.banks.hash_matching import LOOKUP_BUCKETS, LOOKUPS_KEY
 from webapp.services.moderation import claims, second_opinion
 
@@ -279,6 +280,11 @@ def redis_families() -> list[Metric]:
         workers,
         GaugeMetricFamily("photogate_workers", "RQ workers registered.", value=registered),
         _hash_lookups(connection),
+        CounterMetricFamily(
+            "photogate_http_received_bytes",
+            "Request body bytes the web received (files sent straight to the bucket are not among them).",
+            value=int(connection.get(RECEIVED_KEY) or 0),
+        ),
     ]
 
 

@@ -129,6 +129,12 @@ def count_uploaded_files() -> None:
     )
 
 
+def count_declared_files(files: int, size: int) -> None:
+    """Count files a client is about to send straight to storage, and their declared bytes, against the
+    uploader's limits: storage holds them for us as surely as if they came through the web."""
+    _enforce_upload_limits(files=max(1, files), size=size, count=True)
+
+
 def _size(stream) -> int:
     stream.seek(0, 2)
     size = stream.tell()

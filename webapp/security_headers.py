@@ -2,15 +2,18 @@
 
 The Content-Security-Policy lets pages run scripts, apply styles, fetch and submit forms only to
 this origin, with no inline code of any kind, and load images from this origin and, with S3
-storage, from the origin its presigned links point at. A view may set any of these headers itself.
+storage, from the origin its presigned links point at; with direct uploads, pages may send files
+to that origin too. A view may set any of these headers itself.
 """
 
 import logging
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from botocore.exceptions import NoCredentialsError
 from flask import Flask, Response
 
+from webapp.services.photos import direct_uploads
 from webapp.storage import get_storage
 
 HSTS = "max-age=31536000; includeSubDomains"
@@ -34,8 +37,9 @@ def init_app(app: Flask) -> None:
 
 def security_headers(app: Flask) -> dict[str, str]:
     """The headers every response of `app` carries unless its view set them."""
+    origins = storage_origins(app)
     headers = {
-        "Content-Security-Policy": content_security_policy(image_origins(app)),
+        "Content-Security-Policy": content_security_policy(origins.images, origins.uploads),
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
         "Referrer-Policy": "same-origin",
@@ -46,14 +50,15 @@ def security_headers(app: Flask) -> dict[str, str]:
     return headers
 
 
-def content_security_policy(image_origins: list[str]) -> str:
-    """Everything from this origin only, nothing inline, images also from `image_origins`."""
+def content_security_policy(image_origins: list[str], upload_origins: list[str] = ()) -> str:
+    """Everything from this origin only, nothing inline; images also from `image_origins`, and files
+    sent to `upload_origins`."""
     directives = {
         "default-src": "'self'",
         "script-src": "'self'",
         "style-src": "'self'",
         "img-src": " ".join(["'self'", *image_origins]),
-        "connect-src": "'self'",
+        "connect-src": " ".join(["'self'", *upload_origins]),
         "object-src": "'none'",
         "base-uri": "'self'",
         "form-action": "'self'",
@@ -62,20 +67,33 @@ def content_security_policy(image_origins: list[str]) -> str:
     return "; ".join(f"{name} {sources}" for name, sources in directives.items())
 
 
-def image_origins(app: Flask) -> list[str]:
-    """The origins besides this one that pages load images from: S3's, when photos are stored there.
+class StorageOrigins(NamedTuple):
+    images: list[str]
+    uploads: list[str]
 
-    boto3 picks virtual-hosted or path-style links by bucket name, region and endpoint, so the
+
+def storage_origins(app: Flask) -> StorageOrigins:
+    """The origins besides this one that pages load images from and send files to: S3's, when photos
+    are stored there (files only when clients may send them straight to the bucket).
+
+    boto3 picks virtual-hosted or path-style links by bucket name, region and endpoint, so each
     origin is read off a link it presigns rather than rebuilt from the configuration.
     """
     if not app.config["S3_BUCKET"]:
-        return []  # local disk: signed /media/ links on this origin
+        return StorageOrigins([], [])  # local disk: signed /media/ links on this origin
     with app.app_context():
         storage = get_storage()
+        direct = direct_uploads.offered()
     try:
-        link = urlsplit(storage.url(PROBE_KEY, 60))
+        images = [_origin(storage.url(PROBE_KEY, 60))]
+        uploads = [_origin(storage.presigned_post(PROBE_KEY, "image/jpeg", 1, 60)["url"])] if direct else []
     except NoCredentialsError:
-        # Without credentials no image link can be made at all, so there is no origin to allow.
-        log.warning("no AWS credentials: no S3 origin is allowed for images")
-        return []
-    return [f"{link.scheme}://{link.netloc}"]
+        # Without credentials no link can be made at all, so there is no origin to allow.
+        log.warning("no AWS credentials: no S3 origin is allowed for images or uploads")
+        return StorageOrigins([], [])
+    return StorageOrigins(images, uploads)
+
+
+def _origin(url: str) -> str:
+    link = urlsplit(url)
+    return f"{link.scheme}://{link.netloc}"

@@ -83,6 +83,9 @@ LEAST_ROLE = {
         "POST bulk_api.add_files",
         "POST bulk_api.submit_job",
         "POST bulk_api.upload_batch",
+        "GET uploads_api.capabilities",
+        "POST uploads_api.issue_uploads",
+        "POST uploads_api.complete_upload",
     ),
     # Review work, reading hash banks and adding hashes to them, and one's wellness settings.
     **_least(

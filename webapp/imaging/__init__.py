@@ -19,12 +19,20 @@ from webapp.imaging.errors import (
 )
 from webapp.imaging.fingerprint import MIN_QUALITY, Fingerprint, crop_fingerprints, fingerprint
 from webapp.imaging.reading import FORMATS
-from webapp.imaging.validation import ImageInfo, UploadLimits, decode_budget, inspect_upload
+from webapp.imaging.validation import (
+    DeclaredImage,
+    ImageInfo,
+    UploadLimits,
+    decode_budget,
+    inspect_start,
+    inspect_upload,
+)
 
 __all__ = [
     "FORMATS",
     "MIN_QUALITY",
     "CorruptImage",
+    "DeclaredImage",
     "DecodeTooSlow",
     "Derivatives",
     "EmptyFile",
@@ -42,6 +50,7 @@ __all__ = [
     "crop_fingerprints",
     "decode_budget",
     "fingerprint",
+    "inspect_start",
     "inspect_upload",
     "make_derivatives",
 ]

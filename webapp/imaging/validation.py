@@ -10,6 +10,7 @@ whole would cost the web ~0.5 s of CPU, the cost of the worker's own decode, for
 """
 
 import hashlib
+import io
 import logging
 import threading
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from typing import BinaryIO
 from PIL import Image
 
 from webapp.imaging.budget import decode_cost
-from webapp.imaging.errors import AnimationTooLarge, EmptyFile, TooManyFrames, TooManyPixels
+from webapp.imaging.errors import AnimationTooLarge, EmptyFile, InvalidImage, TooManyFrames, TooManyPixels
 from webapp.imaging.frames import count_frames
 from webapp.imaging.jpeg import JpegPicture, read_picture
 from webapp.imaging.reading import FORMATS, JPEG_FORMATS, orientation, reading, upright
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 _HASH_CHUNK = 1024 * 1024
 # Formats decoded only at full size (libheif, libavif): the worker's decode is their proof.
 _HEADERS_ONLY = frozenset({"HEIF", "AVIF"})
+# Formats whose headers Pillow reads only from a whole file (libwebp's demuxer, libavif's parser).
+_WHOLE_FILE_HEADERS = ("WEBP", "AVIF")
 
 
 @dataclass(frozen=True)
@@ -87,9 +90,21 @@ def decode_budget(capacity: int) -> DecodeBudget:
     return DecodeBudget(capacity)
 
 
-def inspect_upload(stream: BinaryIO, limits: UploadLimits) -> ImageInfo:
+@dataclass(frozen=True)
+class DeclaredImage:
+    """What the first bytes of a file say it is: its format and, when its headers say, upright size."""
+
+    format: str
+    extension: str
+    content_type: str
+    width: int | None
+    height: int | None
+
+
+def inspect_upload(stream: BinaryIO, limits: UploadLimits, decode: bool = True) -> ImageInfo:
     """Check by content that `stream` is an image we accept and describe it.
 
+    Without `decode`, the file is checked by its headers only (a worker's own decode proves it whole).
     Raises an InvalidImage subclass otherwise. The stream is left at position 0.
     """
     sha256, size = _digest(stream)
@@ -100,13 +115,45 @@ def inspect_upload(stream: BinaryIO, limits: UploadLimits) -> ImageInfo:
             jpeg = _check_declared(im, stream, limits)
             image_format = "JPEG" if im.format in JPEG_FORMATS else im.format
             declared = im.size
-            fully_decoded = _decode_within(im, jpeg, limits.decode_budget)
+            fully_decoded = decode and _decode_within(im, jpeg, limits.decode_budget)
             # After the decode: a PNG may keep its EXIF after the image data.
             width, height = upright(declared, orientation(im))
     finally:
         stream.seek(0)
     extension, content_type = FORMATS[image_format]
     return ImageInfo(image_format, extension, content_type, width, height, sha256, size, fully_decoded)
+
+
+def inspect_start(start: bytes, size: int, limits: UploadLimits) -> DeclaredImage:
+    """Check a file of `size` bytes by its first bytes, `start`, as an upload's headers are checked.
+
+    Declared pixels, and frames and scans as far as `start` shows them, are refused by the same rules.
+    A WebP or AVIF whose headers Pillow cannot read from a part of the file passes on its signature
+    alone, with no size: the worker checks every file whole before it decodes it.
+    """
+    if size == 0:
+        raise EmptyFile()
+    stream = io.BytesIO(start)
+    try:
+        with reading(stream) as im:
+            _check_declared(im, stream, limits)
+            image_format = "JPEG" if im.format in JPEG_FORMATS else im.format
+            width, height = upright(im.size, orientation(im))
+    except InvalidImage:
+        signature = _whole_file_signature(start)
+        if len(start) >= size or signature is None:
+            raise
+        return DeclaredImage(signature, *FORMATS[signature], None, None)
+    return DeclaredImage(image_format, *FORMATS[image_format], width, height)
+
+
+def _whole_file_signature(start: bytes) -> str | None:
+    """The format among those read only whole whose signature `start` carries (Pillow's own test)."""
+    for name in _WHOLE_FILE_HEADERS:
+        accept = Image.OPEN[name][1]
+        if accept is not None and accept(start) is True:
+            return name
+    return None
 
 
 def _digest(stream: BinaryIO) -> tuple[str, int]:

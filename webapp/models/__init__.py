@@ -4,6 +4,7 @@ from webapp.models.appeals import Appeal, AppealOutcome
 from webapp.models.audit import AuditEvent, AuditKind
 from webapp.models.banks import Bank, BankAction, BankEntry, BankRevision, EntryOrigin
 from webapp.models.bulk_jobs import BulkJob, BulkJobImage, JobStatus, UploadRefusal
+from webapp.models.direct_uploads import DirectUpload
 from webapp.models.frame_fingerprints import FrameFingerprint
 from webapp.models.photos import ImageKind, PhotoSession, S3Image, SessionStatus
 from webapp.models.users import ApiToken, FirstRun, RevealOn, Role, User
@@ -22,6 +23,7 @@ __all__ = [
     "BankRevision",
     "BulkJob",
     "BulkJobImage",
+    "DirectUpload",
     "EntryOrigin",
     "FirstRun",
     "FrameFingerprint",

@@ -68,6 +68,11 @@ class PhotoSession(db.Model):
         back_populates="session", cascade="all, delete-orphan", passive_deletes=True
     )
 
+    # Set when the client sends the original straight to the bucket.
+    direct_upload: Mapped["DirectUpload | None"] = relationship(  # noqa: F821
+        back_populates="session", cascade="all, delete-orphan", passive_deletes=True
+    )
+
     @property
     def prefix(self) -> str:
         return f"{self.session_id}/"

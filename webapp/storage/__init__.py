@@ -42,6 +42,8 @@ class LinkedFile:
 
 class Storage(Protocol):
     bucket: str
+    # Whether clients can send originals to the backend themselves (S3Storage's presigned POSTs).
+    accepts_direct_uploads: bool
 
     def put(self, key: str, body: bytes | BinaryIO, content_type: str) -> None:
         """Store `body` under `key`, replacing any object already there."""

@@ -19,6 +19,8 @@ SIGNING_SALT = "photogate.media"
 
 class LocalStorage:
     bucket = "local"
+    # Every byte comes through the web: there is no bucket for a client to send to.
+    accepts_direct_uploads = False
 
     def __init__(self, root: str, secret_key: str, link_path: str):
         """Objects under the folder `root`; links to them under `link_path`, signed with `secret_key`."""

@@ -26,6 +26,9 @@ DELETE_BATCH = 1000
 
 
 class S3Storage:
+    # Clients may send originals straight to the bucket with a presigned POST (direct_uploads.py).
+    accepts_direct_uploads = True
+
     def __init__(self, bucket: str, endpoint_url: str | None, region: str):
         self.bucket = bucket
         self.client = boto3.session.Session().client(
@@ -52,6 +55,64 @@ class S3Storage:
                 return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
             except self.client.exceptions.NoSuchKey as exc:
                 raise ObjectMissing(key) from exc
+
+    def size(self, key: str) -> int:
+        """The stored object's size in bytes (HeadObject); ObjectMissing when there is none."""
+        with _unavailable_on_error():
+            try:
+                return self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"]
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+                    raise ObjectMissing(key) from exc
+                raise
+
+    def get_start(self, key: str, length: int) -> bytes:
+        """The object's first `length` bytes (all of it when smaller), by a ranged GET."""
+        with _unavailable_on_error():
+            try:
+                answer = self.client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{length - 1}")
+            except self.client.exceptions.NoSuchKey as exc:
+                raise ObjectMissing(key) from exc
+            return answer["Body"].read()
+
+    def presigned_post(self, key: str, content_type: str, size: int, expires: int) -> dict:
+        """A form that lets a browser POST exactly one object of `size` bytes under `key` for `expires` s.
+
+        S3 checks every condition of the signed policy: a request for another key, another content
+        type, another size or after the expiry is refused with 403 and stores nothing.
+        """
+        fields = {"Content-Type": content_type, "Cache-Control": _headers(content_type)["CacheControl"]}
+        conditions = [
+            {"Content-Type": content_type},
+            {"Cache-Control": fields["Cache-Control"]},
+            ["content-length-range", size, size],
+        ]
+        return self.client.generate_presigned_post(
+            self.bucket, key, Fields=fields, Conditions=conditions, ExpiresIn=expires
+        )
+
+    def move(self, key: str, new_key: str, content_type: str) -> None:
+        """Keep an object under another key (and content type); the copy is made inside S3."""
+        with _unavailable_on_error():
+            self.client.copy_object(
+                Bucket=self.bucket,
+                Key=new_key,
+                CopySource={"Bucket": self.bucket, "Key": key},
+                MetadataDirective="REPLACE",
+                **_headers(content_type),
+            )
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+
+    def allow_origins(self, origins: list[str], max_age: int) -> None:
+        """Let pages of `origins` POST to the bucket (its CORS rules), replacing the rules it had."""
+        rule = {
+            "AllowedOrigins": origins,
+            "AllowedMethods": ["POST"],
+            "AllowedHeaders": ["*"],
+            "MaxAgeSeconds": max_age,
+        }
+        with _unavailable_on_error():
+            self.client.put_bucket_cors(Bucket=self.bucket, CORSConfiguration={"CORSRules": [rule]})
 
     def delete_prefix(self, prefix: str) -> None:
         with _unavailable_on_error():

@@ -39,6 +39,7 @@ def register_blueprints(app: Flask) -> None:
         review,
         review_api,
         reviews_api,
+        uploads_api,
         webhooks,
     )
 
@@ -55,6 +56,7 @@ def register_blueprints(app: Flask) -> None:
         banks,
         api,
         bulk_api,
+        uploads_api,
         reviews_api,
         review_api,
         audit_api,

@@ -10,7 +10,7 @@ from webapp.errors import AppError, ServiceUnavailable
 from webapp.providers.registry import choose_provider
 from webapp.rate_limits import count_uploaded_files, limit_uploads
 from webapp.services.jobs import bulk_jobs
-from webapp.services.photos import deletion, uploads
+from webapp.services.photos import deletion, direct_uploads, uploads
 from webapp.services.photos.uploads import MAX_FILENAME_LENGTH, display_filename
 from webapp.views.describe import describe_batch_result, describe_job_status
 from webapp.views.links import job_url
@@ -125,6 +125,7 @@ def check_files(job_id: str):
 def submit_job(job_id: str):
     """Close the job to new files and queue its photos."""
     job = bulk_jobs.submit_job(bulk_jobs.find_job(current_user, job_id))
+    direct_uploads.discard_unfinished(job.id)
     return jsonify(job_id=str(job.id), url=job_url(job), status=job.status.value, total=job.total), 202
 
 

@@ -16,6 +16,7 @@ from webapp.extensions import db
 from webapp.models import (
     BulkJob,
     BulkJobImage,
+    DirectUpload,
     JobStatus,
     ModerationStatus,
     PhotoSession,
@@ -167,8 +168,15 @@ def check_files(job: BulkJob, files: list[FileCheck]) -> tuple[list[FileCheck], 
         )
         for file in files
     ]
-    last = db.session.scalar(select(func.max(BulkJobImage.upload_order)).where(BulkJobImage.job_id == job.id))
-    return checked, max(job.orders_reserved, -1 if last is None else last) + 1
+    # Orders handed to uploads straight to the bucket are taken too, completed or not.
+    highest = [
+        db.session.scalar(select(func.max(column)).where(job_column == job.id))
+        for column, job_column in (
+            (BulkJobImage.upload_order, BulkJobImage.job_id),
+            (DirectUpload.upload_order, DirectUpload.job_id),
+        )
+    ]
+    return checked, max(job.orders_reserved, *(order for order in highest if order is not None)) + 1
 
 
 def submit_job(job: BulkJob) -> BulkJob:

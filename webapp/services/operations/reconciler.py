@@ -19,6 +19,7 @@ from sqlalchemy import and_, exists, or_, select
 from webapp.extensions import db
 from webapp.models import (
     BulkJob,
+    DirectUpload,
     ModerationStatus,
     PhotoSession,
     SessionStatus,
@@ -38,6 +39,7 @@ from webapp.queue import (
 )
 from webapp.services.jobs import job_progress
 from webapp.services.moderation import external_moderation
+from webapp.services.photos import direct_uploads
 from webapp.storage import get_storage
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,7 @@ BATCH = 1000
 @dataclass
 class Report:
     abandoned_uploads: list[uuid.UUID] = field(default_factory=list)
+    expired_direct_uploads: list[uuid.UUID] = field(default_factory=list)
     photos: list[uuid.UUID] = field(default_factory=list)
     external_requests: list[uuid.UUID] = field(default_factory=list)
     external_deadlines: list[uuid.UUID] = field(default_factory=list)
@@ -65,6 +68,7 @@ def reconcile() -> Report:
     cutoff = utcnow() - timedelta(seconds=current_app.config["RECONCILE_AFTER"])
     report = Report(
         abandoned_uploads=_abandoned_uploads(cutoff),
+        expired_direct_uploads=direct_uploads.expire(),
         photos=_photos(cutoff),
         external_requests=_external_requests(cutoff),
         external_deadlines=_external_deadlines(),
@@ -96,11 +100,13 @@ def is_live(job_id: str) -> bool:
 
 def _abandoned_uploads(cutoff) -> list[uuid.UUID]:
     """Sessions whose upload failed half-way and could not be undone then (the database was down):
-    the client was answered 503, so they were never accepted; their objects and rows go."""
+    the client was answered 503, so they were never accepted; their objects and rows go. A file a
+    client is sending straight to the bucket has its own, longer, time (`direct_uploads.expire`)."""
     query = select(PhotoSession).where(
         PhotoSession.original_image_id.is_(None),
         PhotoSession.status == SessionStatus.PENDING,
         PhotoSession.created_at < cutoff,
+        ~exists().where(DirectUpload.session_id == PhotoSession.session_id),
     )
     abandoned = list(db.session.scalars(query.limit(BATCH)))
     ids = [session.session_id for session in abandoned]

@@ -8,6 +8,7 @@ where a worker's time goes (bench/throughput.py reads these lines).
 """
 
 import hashlib
+import io
 import logging
 import uuid
 
@@ -16,7 +17,14 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp.extensions import db
-from webapp.imaging import Derivatives, InvalidImage, RenderSettings, Rendition, make_derivatives
+from webapp.imaging import (
+    Derivatives,
+    InvalidImage,
+    RenderSettings,
+    Rendition,
+    inspect_upload,
+    make_derivatives,
+)
 from webapp.imaging.animation import later_frames
 from webapp.models import BulkJobImage, ImageKind, PhotoSession, S3Image, SessionStatus, User, VirtualImage
 from webapp.models.types import utcnow
@@ -24,6 +32,7 @@ from webapp.services import verdicts
 from webapp.services.banks import frame_hashes
 from webapp.services.jobs import job_progress
 from webapp.services.moderation import photo_moderation
+from webapp.services.photos.uploads import upload_limits
 from webapp.storage import ObjectMissing, get_storage
 from webapp.timings import Stopwatch
 
@@ -52,6 +61,9 @@ def process_session(session_id: uuid.UUID) -> None:
     try:
         with stopwatch.step("storage"):
             data = get_storage().get(original.key)
+        if session.direct_upload is not None:
+            with stopwatch.step("validation"):
+                _check_sent_file(session, original, data)
         settings = render_settings()
         derivatives = make_derivatives(data, settings, stopwatch.steps)
         with stopwatch.step("frames"):
@@ -71,6 +83,19 @@ def process_session(session_id: uuid.UUID) -> None:
     with stopwatch.step("database"):
         _complete(session)
     log.info("photo processed %s", stopwatch.summary(), extra={"session_id": str(session_id)})
+
+
+def _check_sent_file(session: PhotoSession, original: S3Image, data: bytes) -> None:
+    """A file the client sent straight to the bucket was checked by its first bytes: check all of it
+    by the upload's rules, and record the SHA-256 and sizes it really has (InvalidImage if refused)."""
+    info = inspect_upload(io.BytesIO(data), upload_limits(), decode=False)
+    if (original.sha256, original.width, original.height) == (info.sha256, info.width, info.height):
+        return
+    if original.sha256 != info.sha256:
+        log.info("the file sent is not the one declared", extra={"session_id": str(session.session_id)})
+    original.sha256, original.width, original.height = info.sha256, info.width, info.height
+    session.virtual_image.sha256 = info.sha256
+    db.session.commit()
 
 
 def render_settings() -> RenderSettings:

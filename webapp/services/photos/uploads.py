@@ -109,32 +109,53 @@ def upload_limits() -> UploadLimits:
 def _store_original(
     session: PhotoSession, stream: BinaryIO, info: ImageInfo, filename: str, placement: Placement
 ) -> VirtualImage:
-    storage = get_storage()
     key = f"{session.prefix}original.{info.extension}"
-    storage.put(key, stream, info.content_type)
-    original = S3Image(
+    get_storage().put(key, stream, info.content_type)
+    original = StoredOriginal(key, info.content_type, info.size, info.width, info.height, info.sha256)
+    virtual_image = record_original(session, original, filename, placement)
+    db.session.commit()
+    return virtual_image
+
+
+@dataclass(frozen=True)
+class StoredOriginal:
+    """An original in storage, as its row records it."""
+
+    key: str
+    content_type: str
+    size: int
+    width: int
+    height: int
+    sha256: str
+
+
+def record_original(
+    session: PhotoSession, original: StoredOriginal, filename: str, placement: Placement
+) -> VirtualImage:
+    """The rows of a stored original: its image, the photo's virtual image, its place in its job (the
+    caller commits). JobNotUploading when its job was closed meanwhile."""
+    image = S3Image(
         session_id=session.session_id,
         kind=ImageKind.ORIGINAL,
-        bucket=storage.bucket,
-        key=key,
-        content_type=info.content_type,
-        bytes=info.size,
-        width=info.width,
-        height=info.height,
-        sha256=info.sha256,
+        bucket=get_storage().bucket,
+        key=original.key,
+        content_type=original.content_type,
+        bytes=original.size,
+        width=original.width,
+        height=original.height,
+        sha256=original.sha256,
     )
     virtual_image = VirtualImage(
         session_id=session.session_id,
         original_filename=filename,
-        sha256=info.sha256,
+        sha256=original.sha256,
         provider=placement.provider,
     )
-    db.session.add_all([original, virtual_image])
+    db.session.add_all([image, virtual_image])
     db.session.flush()
-    session.original_image_id = original.image_id
+    session.original_image_id = image.image_id
     if placement.job is not None:
-        bulk_jobs.add_to_job(placement.job.id, virtual_image.id, key, placement.upload_order)
-    db.session.commit()
+        bulk_jobs.add_to_job(placement.job.id, virtual_image.id, original.key, placement.upload_order)
     return virtual_image
 
 

@@ -8,14 +8,26 @@ document does not name), so the document cannot drift from what the server does.
 
 from functools import cache
 
-from webapp.views.openapi import account, audit, banks, docs, jobs, photos, review_work, reviews, webhooks
+from webapp.views.openapi import (
+    account,
+    audit,
+    banks,
+    docs,
+    jobs,
+    photos,
+    review_work,
+    reviews,
+    uploads,
+    webhooks,
+)
 from webapp.views.openapi.shapes import ERROR
 
 # In the order the API page reads them.
-AREAS = (photos, jobs, banks, account, reviews, review_work, audit, webhooks, docs)
+AREAS = (photos, uploads, jobs, banks, account, reviews, review_work, audit, webhooks, docs)
 SCHEMAS = (
     {"Error": ERROR}
     | photos.SCHEMAS
+    | uploads.SCHEMAS
     | jobs.SCHEMAS
     | account.SCHEMAS
     | banks.SCHEMAS
