@@ -108,6 +108,7 @@ def test_completing_before_the_file_arrives_says_so_and_the_upload_stays_open(cl
     early = direct.complete(client, user.headers, upload)
     assert early.status_code == 409
     assert early.get_json()["error"]["code"] == "upload_missing"
+    assert client.get("/api/photos", headers=user.headers).get_json()["total"] == 0  # no photo yet
 
     direct.post_to_bucket(upload, data)
     assert direct.complete(client, user.headers, upload).status_code == 202

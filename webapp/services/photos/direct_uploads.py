@@ -231,11 +231,20 @@ def complete(owner: User, session_id: str) -> AcceptedPhoto:
     except StorageUnavailable as exc:
         db.session.rollback()
         raise ServiceUnavailable() from exc
+    except IntegrityError as exc:
+        # Its place in the job was taken meanwhile by a file sent through the web.
+        error = DuplicateUploadOrder(f"Upload order {upload.upload_order} is already taken in this job.")
+        _refuse(upload, error)
+        raise error from exc
     except AppError as error:
         _refuse(upload, error)
         raise
     upload.completed_at = utcnow()
-    db.session.commit()
+    if upload.job_id is not None:
+        # Stored at last: a refusal an earlier attempt left at its place ends (commits).
+        upload_refusals.record(upload.job_id, [], [upload.upload_order])
+    else:
+        db.session.commit()
     try:
         enqueue_photo_processing(upload.session_id)
     except RedisError:

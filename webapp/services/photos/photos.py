@@ -41,6 +41,8 @@ def listed_sessions(viewer: User):
 
 
 def _listed(viewer: User, query):
+    # A session whose original is not stored yet (a file on its way to the bucket) is no photo yet.
+    query = query.where(PhotoSession.original_image_id.is_not(None))
     return query if viewer.is_admin else _owned(viewer, query)
 
 
