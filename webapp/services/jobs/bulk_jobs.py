@@ -176,7 +176,7 @@ def check_files(job: BulkJob, files: list[FileCheck]) -> tuple[list[FileCheck], 
             (DirectUpload.upload_order, DirectUpload.job_id),
         )
     ]
-    return checked, max(job.orders_reserved, *(order for order in highest if order is not None)) + 1
+    return checked, max(job.orders_reserved, -1, *(order for order in highest if order is not None)) + 1
 
 
 def submit_job(job: BulkJob) -> BulkJob:
