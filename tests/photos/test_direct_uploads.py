@@ -4,6 +4,7 @@ worker's check of the whole file, and uploads never completed."""
 import base64
 import io
 import json
+import struct
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -149,6 +150,33 @@ def test_an_object_other_than_the_declared_size_is_refused(client, user, parked,
     assert response.status_code == 422
     assert response.get_json()["error"]["code"] == "size_mismatch"
     assert bucket_keys() == []
+
+
+def test_an_empty_object_is_refused_as_not_the_declared_size(client, user, parked, bucket_keys):
+    data = image_bytes("JPEG", (300, 200))
+    (upload,) = direct.issue(client, user.headers, [direct.declared(data)])["uploads"]
+    direct.post_to_bucket(upload, b"")
+
+    response = direct.complete(client, user.headers, upload)
+
+    assert (response.status_code, response.get_json()["error"]["code"]) == (422, "size_mismatch")
+    assert bucket_keys() == []
+
+
+def test_a_jpeg_with_metadata_past_the_first_read_is_read_further(app, client, user, parked):
+    # Two 60 KB application segments before the frame header: its size is past the first 64 KiB.
+    data = image_bytes("JPEG", (640, 480))
+    segment = b"\xff\xef" + struct.pack(">H", 60_002) + b"\0" * 60_000
+    data = data[:2] + segment * 2 + data[2:]
+    (upload,) = direct.issue(client, user.headers, [direct.declared(data)])["uploads"]
+    direct.post_to_bucket(upload, data)
+
+    assert direct.complete(client, user.headers, upload).status_code == 202
+    with app.app_context():
+        original = db.session.scalar(
+            select(S3Image).where(S3Image.session_id == uuid.UUID(upload["session_id"]))
+        )
+        assert (original.width, original.height) == (640, 480)
 
 
 def test_files_refused_for_what_they_declare_get_no_post(client, user, app):
@@ -331,4 +359,3 @@ def test_the_bucket_takes_posts_from_the_pages_origin_once_told(app, s3):
     (rule,) = s3.get_bucket_cors(Bucket=BUCKET)["CORSRules"]
     assert rule["AllowedOrigins"] == ["https://photos.example.com"]
     assert rule["AllowedMethods"] == ["POST"]
-

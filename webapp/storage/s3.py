@@ -56,24 +56,20 @@ class S3Storage:
             except self.client.exceptions.NoSuchKey as exc:
                 raise ObjectMissing(key) from exc
 
-    def size(self, key: str) -> int:
-        """The stored object's size in bytes (HeadObject); ObjectMissing when there is none."""
-        with _unavailable_on_error():
-            try:
-                return self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"]
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
-                    raise ObjectMissing(key) from exc
-                raise
-
-    def get_start(self, key: str, length: int) -> bytes:
-        """The object's first `length` bytes (all of it when smaller), by a ranged GET."""
+    def get_start(self, key: str, length: int) -> tuple[bytes, int]:
+        """The object's first `length` bytes (all of it when smaller) and its whole size: one ranged GET."""
         with _unavailable_on_error():
             try:
                 answer = self.client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{length - 1}")
             except self.client.exceptions.NoSuchKey as exc:
                 raise ObjectMissing(key) from exc
-            return answer["Body"].read()
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] == "InvalidRange":
+                    return b"", 0  # an empty object has no first byte to send
+                raise
+            # "bytes 0-65535/3046000": the size after the slash.
+            size = answer.get("ContentRange", "").rpartition("/")[2]
+            return answer["Body"].read(), int(size) if size.isdecimal() else answer["ContentLength"]
 
     def presigned_post(self, key: str, content_type: str, size: int, expires: int) -> dict:
         """A form that lets a browser POST exactly one object of `size` bytes under `key` for `expires` s.

@@ -3,9 +3,9 @@
 A batch's bytes never pass through the web tier. For each file the client declares (name, size,
 content type, SHA-256) a session is committed first, as for any upload, and the client gets a
 presigned POST for `{session_id}/original.<ext>` alone, exactly that size and type, valid for
-DIRECT_UPLOAD_EXPIRES seconds. When the client says it is done, the web reads the object's size
-(HeadObject) and its first bytes (a ranged GET), applies the upload's header rules, and queues the
-photo; a refused object is deleted. The worker checks the whole file (and its SHA-256) again
+DIRECT_UPLOAD_EXPIRES seconds. When the client says it is done, the web reads the object's first bytes
+and its size (one ranged GET), applies the upload's header rules, and queues the photo; a refused
+object is deleted. The worker checks the whole file (and its SHA-256) again
 before it decodes it. Uploads never completed are removed by the reconciler.
 """
 
@@ -43,8 +43,9 @@ log = logging.getLogger(__name__)
 CONTENT_TYPES = {content_type: extension for extension, content_type in FORMATS.values()} | {
     "image/heif": "heic"
 }
-# What the web reads of an object to check its headers: most formats say all in their first 64 KiB;
-# a JPEG with large metadata before its frame header is read again further, once.
+# What the web reads of an object to check its headers (one ranged GET, which also tells its size):
+# most formats say all in their first 64 KiB; a JPEG with large metadata before its frame header is
+# read again further, once.
 HEADER_READS = (64 * 1024, 1024 * 1024)
 
 
@@ -256,28 +257,23 @@ def complete(owner: User, session_id: str) -> AcceptedPhoto:
 def _checked_object(upload: DirectUpload) -> tuple[DeclaredImage, str]:
     """The stored object's headers checked by the upload's rules, and the key it is kept under."""
     storage = get_storage()
-    size = storage.size(upload.key)
+    start, size = storage.get_start(upload.key, HEADER_READS[0])
     limit = current_app.config["MAX_FILE_BYTES"]
     if size > limit:
         raise FileTooLarge(f"The file is {size:,} bytes; the limit is {limit:,} bytes.")
     if size != upload.size:
         raise SizeMismatch(f"The file is {size:,} bytes; {upload.size:,} were declared.")
-    image = _inspect_start(storage, upload.key, size)
+    try:
+        image = inspect_start(start, size, upload_limits())
+    except InvalidImage:
+        if len(start) >= size:
+            raise
+        image = inspect_start(storage.get_start(upload.key, HEADER_READS[1])[0], size, upload_limits())
     key = f"{upload.session.prefix}original.{image.extension}"
     if key != upload.key:
         # Declared as another type (a browser guesses from the name): kept under its real extension.
         storage.move(upload.key, key, image.content_type)
     return image, key
-
-
-def _inspect_start(storage, key: str, size: int) -> DeclaredImage:
-    for length in HEADER_READS:
-        try:
-            return inspect_start(storage.get_start(key, length), size, upload_limits())
-        except InvalidImage:
-            if length >= size or length == HEADER_READS[-1]:
-                raise
-    raise AssertionError("unreachable: the last read returns or raises")
 
 
 def _original(upload: DirectUpload, image: DeclaredImage, key: str) -> StoredOriginal:
