@@ -6,6 +6,8 @@
 // - the whole batch can be paused, and the browser warns before leaving while files are in flight;
 // - a job still `uploading` is continued from `/batch?job=<id>`: the files picked again are hashed
 //   (SHA-256, in a worker) and the job says which it holds; only the missing ones are sent;
+// - when the form has `data-uploads-url` (the server offers direct uploads), each file is hashed ahead
+//   of its turn and goes straight to the bucket (batch-direct.js), never through the web server;
 // - only files that need attention (uploading, retrying, refused, failed, stored after retries) have
 //   a row; the rest are counted, so the page stays light with thousands of files;
 // - a button shows only while pressing it means something, and a press checks that again.
@@ -38,6 +40,15 @@
   const newBatchLink = document.getElementById("batch-new");
   const parallelText = document.getElementById("batch-parallel");
   const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
+  const direct = form.dataset.uploadsUrl
+    ? photogateDirectUploads({
+        url: form.dataset.uploadsUrl,
+        csrfToken,
+        timeoutMs: UPLOAD_TIMEOUT_MS,
+        failure,
+        showProgress,
+      })
+    : null;
 
   const counts = Object.fromEntries(
     ["hashing", "waiting", "uploading", "retrying", "stored", "present", "refused", "failed"].map((name) => [name, 0]),
@@ -156,11 +167,7 @@
       const body = new FormData();
       body.append("files", item.file);
       body.append("upload_order", item.order);
-      xhr.upload.addEventListener("progress", (event) => {
-        if (event.lengthComputable && item.row) {
-          item.row.querySelector(".detail").textContent = `${Math.round((100 * event.loaded) / event.total)} %`;
-        }
-      });
+      showProgress(xhr, item);
       xhr.addEventListener("load", () => resolve(outcome(xhr)));
       xhr.addEventListener("error", () => resolve({ retry: true, reason: "The upload did not reach the server." }));
       xhr.addEventListener("timeout", () => resolve({ retry: true, reason: "The server did not answer in time." }));
@@ -168,6 +175,14 @@
       xhr.timeout = UPLOAD_TIMEOUT_MS;
       xhr.setRequestHeader("X-CSRFToken", csrfToken);
       xhr.send(body);
+    });
+  }
+
+  function showProgress(xhr, item) {
+    xhr.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable && item.row) {
+        item.row.querySelector(".detail").textContent = `${Math.round((100 * event.loaded) / event.total)} %`;
+      }
     });
   }
 
@@ -182,8 +197,13 @@
     if (xhr.status === 200 && answer.images?.length) return { stored: true };
     if (xhr.status === 200 && refusal?.code === "service_unavailable") return { retry: true, reason: refusal.message };
     const reason = refusal?.message || answer.error?.message || `The server answered ${xhr.status}.`;
-    if (xhr.status === 408 || xhr.status === 429 || xhr.status >= 500) {
-      return { retry: true, reason, waitMs: retryAfterMs(xhr.getResponseHeader("Retry-After")) };
+    return failure(xhr.status, reason, xhr.getResponseHeader("Retry-After"));
+  }
+
+  // An answer that is not a success: worth another attempt, or a refusal.
+  function failure(status, reason, retryAfter) {
+    if (status === 408 || status === 429 || status >= 500) {
+      return { retry: true, reason, waitMs: retryAfterMs(retryAfter) };
     }
     return { refused: true, reason };
   }
@@ -209,7 +229,8 @@
     item.attempts += 1;
     setState(item, "uploading", "0 %");
     const started = performance.now();
-    const result = await send(item);
+    const line = { jobId: job.job_id, upcoming: waiting, many: parallel };
+    const result = direct ? await direct.send(item, line) : await send(item);
     adapt(result, performance.now() - started);
     if (result.stored) {
       setState(item, "stored");
@@ -250,8 +271,12 @@
   function enqueue(item) {
     item.order = nextOrder;
     nextOrder += 1;
-    setState(item, "waiting");
-    waiting.push(item);
+    if (direct && !item.sha256) {
+      setState(item, "hashing"); // prepare() hashes it, then it waits for its turn
+    } else {
+      setState(item, "waiting");
+      waiting.push(item);
+    }
   }
 
   async function submit() {
@@ -332,6 +357,27 @@
     }
   }
 
+  // Direct uploads name each file by its SHA-256: hashed one at a time, ahead of the uploads.
+  async function prepare(items) {
+    hashing ||= hasher();
+    for (const item of items) {
+      const tooLarge = direct.tooLarge(item.file);
+      if (tooLarge) {
+        setState(item, "refused", tooLarge);
+        continue;
+      }
+      try {
+        item.sha256 = await hashing(item.file);
+      } catch (error) {
+        setState(item, "failed", error.message);
+        continue;
+      }
+      setState(item, "waiting");
+      waiting.push(item);
+      pump();
+    }
+  }
+
   // ---- the files a person picks ----
 
   async function createJob() {
@@ -354,6 +400,11 @@
   async function add(files) {
     if (!files.length || submitted) return;
     document.getElementById("batch-status").hidden = false;
+    const unknown = await direct?.start();
+    if (unknown) {
+      stateText.textContent = `The server could not say how to upload: ${unknown} Pick the photos again to retry.`;
+      return;
+    }
     const fresh = !job;
     if (fresh && !(await createJob())) return;
     stateText.textContent = fresh ? "Uploading…" : "Checking which files the job has…";
@@ -367,6 +418,7 @@
         pump();
         await new Promise((resolve) => setTimeout(resolve));
       }
+      if (direct) await prepare(items);
     } else {
       await resume(items); // says on the page whether the job could tell which files it lacks
     }
@@ -385,16 +437,21 @@
   retryButton.addEventListener("click", () => {
     if (!offered().retry) return;
     const unchecked = [];
+    const unread = [];
     for (const item of [...failed]) {
       item.attempts = 0;
       if (item.order === null) {
         unchecked.push(item); // the job could not say whether it has these: ask again first
+      } else if (direct && !item.sha256) {
+        setState(item, "hashing"); // a direct upload needs its hash, which could not be read
+        unread.push(item);
       } else {
         setState(item, "waiting");
         waiting.push(item);
       }
     }
     if (unchecked.length) resume(unchecked);
+    if (unread.length) prepare(unread);
     pump();
   });
 

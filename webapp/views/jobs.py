@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from webapp.models import JobStatus
 from webapp.providers.registry import PROVIDERS, policy
 from webapp.services.jobs import bulk_jobs, notifications
+from webapp.services.photos import direct_uploads
 from webapp.views.fragments import render_page_or_fragment
 from webapp.views.params import int_arg, photo_filter
 
@@ -17,12 +18,15 @@ IMAGES_PER_PAGE = 50
 @blueprint.get("/batch")
 @login_required
 def batch():
-    """Upload hundreds of files into one moderation job, or (`?job=<id>`) continue one still open."""
+    """Upload hundreds of files into one moderation job, or (`?job=<id>`) continue one still open;
+    straight to the bucket when the server offers direct uploads."""
     job_id = request.args.get("job")
     job = bulk_jobs.find_job(current_user, job_id) if job_id else None
     if job is not None and job.status != JobStatus.UPLOADING:
         return redirect(url_for("jobs.job", job_id=job.id))
-    return render_template("pages/batch.html", providers=PROVIDERS, job=job)
+    return render_template(
+        "pages/batch.html", providers=PROVIDERS, job=job, direct_uploads=direct_uploads.offered()
+    )
 
 
 @blueprint.get("/jobs")
