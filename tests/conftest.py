@@ -2,9 +2,7 @@
 
 import os
 import subprocess
-import sys
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 
@@ -23,7 +21,7 @@ from tests.support.environment import (
     WEBHOOK_SECRET,
 )
 from tests.support.factories import Person, make_user
-from tests.support.processes import ROOT, start_worker, stop
+from tests.support.processes import serve_web, start_worker, stop
 from tests.support.standin import StandIn
 from webapp import create_app
 from webapp.extensions import db
@@ -186,29 +184,16 @@ def worker(service_env) -> Iterator[subprocess.Popen]:
 # Here rather than in e2e/conftest.py: the external-provider tests need it too, for the vendor's callbacks.
 @pytest.fixture(scope="session")
 def live_server(service_env, app) -> Iterator[str]:
-    """photogate served by gunicorn on a free port, with the suite's services."""
-    port = servers.free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--threads",
-            "4",
-            "--no-control-socket",
-            "wsgi:app",
-        ],
-        cwd=ROOT,
-        env={**os.environ, **service_env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    servers.wait_until(lambda: urllib.request.urlopen(base + "/login", timeout=2), 30, "gunicorn")
-    yield base
-    stop(process)
+    """photogate served by gunicorn on a free port, with the suite's services; the bucket lets its pages
+    upload straight to it (CORS), as `flask storage cors` sets it for a deployment."""
+    with serve_web(service_env) as base:
+        boto3.client("s3", endpoint_url=service_env["S3_ENDPOINT_URL"]).put_bucket_cors(
+            Bucket=BUCKET,
+            CORSConfiguration={
+                "CORSRules": [{"AllowedOrigins": [base], "AllowedMethods": ["POST"], "AllowedHeaders": ["*"]}]
+            },
+        )
+        yield base
 
 
 @pytest.fixture
