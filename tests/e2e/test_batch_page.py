@@ -9,7 +9,7 @@ from webapp.testing.browser import log_in
 
 pytestmark = pytest.mark.e2e
 
-FILES_URL = "**/api/bulk-nsfw/jobs/*/files"
+COMPLETE_URL = "**/api/uploads/*/complete"
 
 
 def photos(count: int) -> list[dict]:
@@ -69,10 +69,10 @@ def test_the_page_offers_pause_while_uploading_and_a_new_batch_once_submitted(
     held: list[Route] = []
 
     def hold(route: Route) -> None:
-        held.append(route)  # the upload waits until the test lets it through
+        held.append(route)  # the file is in the bucket; completing it waits until the test lets it through
 
     log_in(page, live_server, user.email, user.password)
-    page.route(FILES_URL, hold)
+    page.route(COMPLETE_URL, hold)
     page.goto(live_server + "/batch")
     expect(page.locator("#batch-status")).to_be_hidden()
     assert hidden_but_shown(page) == []

@@ -1,27 +1,27 @@
 """Batches that meet real life in a real browser: a server that fails some attempts, a tab that closes.
 
+The live server offers direct uploads (its storage is S3), so files go to the bucket and the page
+completes each with the server; one test runs the path through the web server, as with local disk.
 The failures are made by the test, in the browser's network layer (Playwright's routing), never by
 the product. A worker processes the submitted jobs, so no test leaves queued work to the next.
 """
 
 import json
 import re
-import uuid
 from collections import Counter
 
 import pytest
 from playwright.sync_api import Route, expect
-from sqlalchemy import select
 
+from tests.support.batch import job_contents, job_id_of, sent_filename
 from tests.support.browser import batch_controls, hidden_but_shown
 from tests.support.factories import image_bytes
-from webapp.extensions import db
-from webapp.models import BulkJobImage, VirtualImage
 from webapp.testing.browser import log_in
 
 pytestmark = pytest.mark.e2e
 
 FILES_URL = "**/api/bulk-nsfw/jobs/*/files"
+COMPLETE_URL = "**/api/uploads/*/complete"
 UNAVAILABLE = json.dumps({"error": {"code": "service_unavailable", "message": "A backing service is down."}})
 
 
@@ -36,32 +36,10 @@ def photos(count: int, prefix: str = "photo") -> list[dict]:
     ]
 
 
-def sent_filename(route: Route) -> str:
-    return re.search(rb'filename="([^"]+)"', route.request.post_data_buffer or b"").group(1).decode()
-
-
-def job_id_of(page) -> str:
-    """The job the page works on: it puts its id in its own address once the job exists."""
-    page.wait_for_url(re.compile(r"job="))
-    return re.search(r"job=([0-9a-f-]{36})", page.url).group(1)
-
-
-def job_contents(app, job_id: str) -> list[tuple[int, str]]:
-    """(upload order, filename) of every image the job holds."""
-    with app.app_context():
-        return list(
-            db.session.execute(
-                select(BulkJobImage.upload_order, VirtualImage.original_filename)
-                .join(VirtualImage, VirtualImage.id == BulkJobImage.virtual_image_id)
-                .where(BulkJobImage.job_id == uuid.UUID(job_id))
-                .order_by(BulkJobImage.upload_order)
-            ).all()
-        )
-
-
-def test_files_the_server_fails_twice_are_retried_until_every_one_is_stored(
-    page, live_server, app, user, worker
+def test_files_the_web_server_fails_twice_are_retried_until_every_one_is_stored(
+    page, live_server_without_direct_uploads, app, user, worker
 ):
+    live_server = live_server_without_direct_uploads
     attempts: Counter[str] = Counter()
 
     def fail_flaky_files_twice(route: Route) -> None:
@@ -77,6 +55,7 @@ def test_files_the_server_fails_twice_are_retried_until_every_one_is_stored(
     log_in(page, live_server, user.email, user.password)
     page.route(FILES_URL, fail_flaky_files_twice)
     page.goto(live_server + "/batch")
+    expect(page.locator("#batch-form:not([data-uploads-url])")).to_have_count(1)
 
     page.set_input_files("#batch-input", photos(4) + photos(2, "flaky"))
 
@@ -96,15 +75,16 @@ def test_files_the_server_fails_twice_are_retried_until_every_one_is_stored(
     assert len({order for order, _ in held}) == 6
 
 
-def test_a_refusal_is_never_retried(page, live_server, user, worker):
+def test_a_refusal_is_never_retried(page, live_server, user, worker, bucket_requests):
     sent: Counter[str] = Counter()
 
-    def count(route: Route) -> None:
-        sent[sent_filename(route)] += 1
+    def count(route: Route, name: str | None = None) -> None:
+        sent[name or sent_filename(route)] += 1
         route.continue_()
 
     log_in(page, live_server, user.email, user.password)
-    page.route(FILES_URL, count)
+    page.route(bucket_requests, count)
+    page.route(COMPLETE_URL, lambda route: count(route, "complete"))
     page.goto(live_server + "/batch")
 
     page.set_input_files(
@@ -113,7 +93,7 @@ def test_a_refusal_is_never_retried(page, live_server, user, worker):
 
     expect(page.locator("#batch-state")).to_have_text("Submitted: 0 stored, 1 refused.", timeout=30_000)
     expect(page.locator("#batch-files tr")).to_have_attribute("data-attempts", "1")
-    assert sent == Counter({"notes.jpg": 1})
+    assert sent == Counter({"notes.jpg": 1, "complete": 1})  # refused by the server's check of the object
 
 
 def test_a_batch_interrupted_by_closing_the_tab_is_continued_and_holds_each_file_once(
@@ -124,17 +104,17 @@ def test_a_batch_interrupted_by_closing_the_tab_is_continued_and_holds_each_file
 
     def stall_after_five(route: Route) -> None:
         if len(answered) < 5:
-            answered.append(sent_filename(route))
+            answered.append(route.request.url)
             route.continue_()
         elif len(answered) == 5:
-            # Stored by the server, but the answer is lost on the way back.
-            answered.append(sent_filename(route))
+            # Completed by the server, but the answer is lost on the way back.
+            answered.append(route.request.url)
             route.fetch()
             route.abort()
-        # Every later request hangs until the tab closes.
+        # Every later completion hangs until the tab closes: those files are in the bucket, not the job.
 
     log_in(page, live_server, user.email, user.password)
-    page.route(FILES_URL, stall_after_five)
+    page.route(COMPLETE_URL, stall_after_five)
     page.goto(live_server + "/batch")
     page.set_input_files("#batch-input", files)
     job_id = job_id_of(page)
@@ -168,7 +148,9 @@ def test_a_batch_interrupted_by_closing_the_tab_is_continued_and_holds_each_file
     assert len({order for order, _ in held}) == len(files)
 
 
-def test_a_paused_batch_starts_no_upload_until_it_is_resumed(page, live_server, app, user, worker):
+def test_a_paused_batch_starts_no_upload_until_it_is_resumed(
+    page, live_server, app, user, worker, bucket_requests
+):
     sent: list[str] = []
 
     def count(route: Route) -> None:
@@ -176,14 +158,15 @@ def test_a_paused_batch_starts_no_upload_until_it_is_resumed(page, live_server, 
         route.continue_()
 
     log_in(page, live_server, user.email, user.password)
-    page.route(FILES_URL, count)
+    page.route(bucket_requests, count)
     page.goto(live_server + "/batch")
     page.set_input_files("#batch-input", photos(20))
 
     page.click("#batch-pause")
 
-    # What was in flight finishes; nothing else starts while files wait.
+    # What was in flight finishes; nothing else starts while files wait (and hashing goes on).
     expect(page.locator('[data-counter="uploading"] dd')).to_have_text("0")
+    expect(page.locator('[data-counter="hashing"] dd')).to_have_text("0")
     waiting = int(page.inner_text('[data-counter="waiting"] dd'))
     assert waiting > 0 and len(sent) == 20 - waiting
     expect(page.locator('[data-counter="stored"] dd')).to_have_text(str(len(sent)))
