@@ -185,14 +185,10 @@ def worker(service_env) -> Iterator[subprocess.Popen]:
 @pytest.fixture(scope="session")
 def live_server(service_env, app) -> Iterator[str]:
     """photogate served by gunicorn on a free port, with the suite's services; the bucket lets its pages
-    upload straight to it (CORS), as `flask storage cors` sets it for a deployment."""
+    send files straight to it, as `flask storage cors` sets it for a deployment."""
     with serve_web(service_env) as base:
-        boto3.client("s3", endpoint_url=service_env["S3_ENDPOINT_URL"]).put_bucket_cors(
-            Bucket=BUCKET,
-            CORSConfiguration={
-                "CORSRules": [{"AllowedOrigins": [base], "AllowedMethods": ["POST"], "AllowedHeaders": ["*"]}]
-            },
-        )
+        cors = app.test_cli_runner().invoke(args=["storage", "cors", base])
+        assert cors.exit_code == 0, cors.output
         yield base
 
 
