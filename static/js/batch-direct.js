@@ -49,11 +49,14 @@ window.photogateDirectUploads = ({ url, csrfToken, timeoutMs, failure, showProgr
     return { ...failure(response.status, reason, response.headers.get("Retry-After")), code: answer.error?.code };
   }
 
-  // Learns the server's limits (once): null when known, else why they are not.
+  // Learns the server's limits (once): null when known, else what the page says instead of starting.
   async function start() {
     if (limits) return null;
     const result = await call(url, { method: "GET" });
-    if (!result.answer) return result.reason;
+    if (!result.answer) {
+      return `The server could not say how to upload: ${result.reason} Pick the photos again to retry.`;
+    }
+    if (!result.answer.direct) return "The server no longer takes files straight to storage: reload this page.";
     limits = result.answer;
     return null;
   }

@@ -400,9 +400,9 @@
   async function add(files) {
     if (!files.length || submitted) return;
     document.getElementById("batch-status").hidden = false;
-    const unknown = await direct?.start();
-    if (unknown) {
-      stateText.textContent = `The server could not say how to upload: ${unknown} Pick the photos again to retry.`;
+    const unready = await direct?.start();
+    if (unready) {
+      stateText.textContent = unready;
       return;
     }
     const fresh = !job;

@@ -203,3 +203,30 @@ def test_a_failing_bucket_is_retried_and_each_file_ends_stored_once(
     held = job_contents(app, job_id_of(page))
     assert sorted(name for _, name in held) == sorted(names)
     assert len(originals(bucket_keys())) == 5
+
+
+def test_a_batch_starts_once_the_server_says_how_to_upload(page, live_server, user, worker):
+    failures = [True]
+
+    def fail_the_first_question(route: Route) -> None:
+        if route.request.method == "GET" and failures and failures.pop():
+            route.fulfill(status=503, json={"error": {"code": "service_unavailable", "message": "Down."}})
+        else:
+            route.continue_()
+
+    log_in(page, live_server, user.email, user.password)
+    page.route(UPLOADS_URL, fail_the_first_question)
+    page.goto(live_server + "/batch")
+    photo = {"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": image_bytes("JPEG", (320, 240))}
+
+    page.set_input_files("#batch-input", [photo])
+
+    state = page.locator("#batch-state")
+    expect(state).to_have_text(
+        "The server could not say how to upload: Down. Pick the photos again to retry."
+    )
+    assert "job=" not in page.url  # no job was opened for a batch that could not start
+
+    page.set_input_files("#batch-input", [photo])
+
+    expect(state).to_have_text("Submitted: 1 stored, 0 refused.", timeout=30_000)
