@@ -357,7 +357,7 @@
     }
   }
 
-  // Direct uploads name each file by its SHA-256: hashed one at a time, ahead of the uploads.
+  // A direct upload declares its file's SHA-256: each is hashed, one at a time, ahead of the uploads.
   async function prepare(items) {
     hashing ||= hasher();
     for (const item of items) {
