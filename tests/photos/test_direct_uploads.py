@@ -352,7 +352,21 @@ def test_deleting_an_account_deletes_what_it_was_still_sending(app, client, user
     assert bucket_keys() == []
 
 
-def test_the_bucket_takes_posts_from_the_pages_origin_once_told(app, s3):
+@pytest.fixture
+def bucket_cors(s3):
+    """The bucket's CORS rules, put back as they were after the test: the browser tests' pages need them."""
+    try:
+        rules = s3.get_bucket_cors(Bucket=BUCKET)["CORSRules"]
+    except s3.exceptions.ClientError:
+        rules = None  # none set yet
+    yield
+    if rules is None:
+        s3.delete_bucket_cors(Bucket=BUCKET)
+    else:
+        s3.put_bucket_cors(Bucket=BUCKET, CORSConfiguration={"CORSRules": rules})
+
+
+def test_the_bucket_takes_posts_from_the_pages_origin_once_told(app, s3, bucket_cors):
     result = app.test_cli_runner().invoke(args=["storage", "cors", "https://photos.example.com/some/path"])
 
     assert result.exit_code == 0, result.output
