@@ -5,7 +5,8 @@ import os
 import signal
 import socket
 import threading
-from pathlib import Path
+
+from webapp.testing.nodes import descendants
 
 
 class CuttableProxy:
@@ -56,17 +57,6 @@ class CuttableProxy:
             for sock in (source, sink):
                 with contextlib.suppress(OSError):
                     sock.close()
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below `pid` (an RQ worker's scheduler and work horse, whatever group they are in)."""
-    children: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            children += [int(child) for child in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return children + [grandchild for child in children for grandchild in descendants(child)]
 
 
 def kill_tree(pid: int) -> list[int]:
