@@ -4,10 +4,8 @@ it) loses no photo, processes none twice, keeps the job's counters exact and ann
 
 import itertools
 import re
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -21,7 +19,7 @@ from tests.support.factories import encoded, scene, wait_for
 from tests.support.standin import StandIn
 from webapp.extensions import db
 from webapp.models import BulkJobImage, PhotoSession, VirtualImage
-from webapp.testing.nodes import FAST_FAILOVER, Node, running_nodes
+from webapp.testing.nodes import FAST_FAILOVER, Balancer, Node, running_nodes
 
 PHOTOS = 24
 CLIENTS = 4
@@ -52,40 +50,6 @@ def send_file(base: str, token: str, job_id: str, photo: Photo) -> requests.Resp
         files={"files": (photo.filename, photo.data, "image/jpeg")},
         timeout=60,
     )
-
-
-class Balancer:
-    """Round robin over the nodes, as a load balancer: a request that got no answer (its connection
-    refused or cut) is sent again, as it was, to the next node."""
-
-    def __init__(self, bases: list[str]) -> None:
-        self.bases = bases
-        self.resent = 0
-        self.in_flight: Counter[str] = Counter()
-        self._turn = itertools.count()
-        self._lock = threading.Lock()
-
-    def send(self, request: Callable[[str], requests.Response]) -> requests.Response:
-        for _ in range(4 * len(self.bases)):
-            with self._lock:
-                base = self.bases[next(self._turn) % len(self.bases)]
-                self.in_flight[base] += 1
-            try:
-                return request(base)
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
-                with self._lock:
-                    self.resent += 1
-            finally:
-                with self._lock:
-                    self.in_flight[base] -= 1
-        raise AssertionError("no node answered")
-
-    def call(self, method: str, path: str, token: str, **options) -> requests.Response:
-        """An API request through the balancer."""
-        headers = {"Authorization": f"Bearer {token}"}
-        return self.send(
-            lambda base: requests.request(method, base + path, headers=headers, timeout=60, **options)
-        )
 
 
 @pytest.fixture

@@ -3,19 +3,25 @@ with an instance folder and a port of its own, all on one PostgreSQL, one Redis 
 
 A node can be lost at once (SIGKILL to every process of it, work horses and RQ's scheduler too,
 whatever process group they are in), or stopped as an operator stops it; either way no process of
-it is left running.
+it is left running. A `Balancer` sends requests to the nodes in turn, as a load balancer in front of
+them would.
 """
 
 import contextlib
+import itertools
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import requests
 
 from webapp.testing.servers import free_port
 
@@ -78,6 +84,40 @@ class Node:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         self.process.wait(STOP_SECONDS)
+
+
+class Balancer:
+    """Round robin over the nodes, as a load balancer: a request that got no answer (its connection
+    refused or cut) is sent again, as it was, to the next node."""
+
+    def __init__(self, bases: list[str]) -> None:
+        self.bases = bases
+        self.resent = 0
+        self.in_flight: Counter[str] = Counter()
+        self._turn = itertools.count()
+        self._lock = threading.Lock()
+
+    def send(self, request: Callable[[str], requests.Response]) -> requests.Response:
+        for _ in range(4 * len(self.bases)):
+            with self._lock:
+                base = self.bases[next(self._turn) % len(self.bases)]
+                self.in_flight[base] += 1
+            try:
+                return request(base)
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
+                with self._lock:
+                    self.resent += 1
+            finally:
+                with self._lock:
+                    self.in_flight[base] -= 1
+        raise AssertionError("no node answered")
+
+    def call(self, method: str, path: str, token: str, **options) -> requests.Response:
+        """An API request through the balancer."""
+        headers = {"Authorization": f"Bearer {token}"}
+        return self.send(
+            lambda base: requests.request(method, base + path, headers=headers, timeout=60, **options)
+        )
 
 
 def descendants(pid: int) -> list[int]:
