@@ -2,6 +2,7 @@
 
 import io
 import time
+import uuid
 
 import pytest
 
@@ -9,6 +10,7 @@ from tests.support.factories import Person, image_bytes, wait_for
 from tests.support.jobs import wait_for_job
 from tests.support.pages import login
 from tests.support.standin import StandIn
+from webapp.queue import enqueue_notification, photo_queue
 
 
 def batch(client, user, count: int, **fields) -> str:
@@ -101,3 +103,19 @@ def test_a_users_default_callback_url_is_used_when_a_job_names_none(app, client,
         "/api/account", headers=user.headers, json={"default_callback_url": "http://10.0.0.1/x"}
     )
     assert refused.status_code == 422
+
+
+def test_a_delivery_job_run_again_after_the_event_was_taken_sends_nothing_more(app, client, user, worker):
+    """RQ runs a job again when it cannot record its end (a worker lost on another node left it
+    half-recorded), and the reconciler may queue it: the receiver still gets the event once."""
+    with StandIn(verifying_secret=signing_secret(client, user)) as receiver:
+        job_id = batch(client, user, 1, callback_url=receiver.url)
+        wait_for_job(client, user.headers, job_id)
+        receiver.wait_for_requests(1, timeout=30)
+        with app.app_context():
+            enqueue_notification(uuid.UUID(job_id))
+            queue = photo_queue()
+            wait_for(lambda: not queue.count and not queue.started_job_registry.count)
+        time.sleep(1)
+
+        assert len(receiver.received) == 1

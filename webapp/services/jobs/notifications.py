@@ -82,7 +82,7 @@ def claim(job_id: uuid.UUID) -> bool:
 def deliver(job_id: uuid.UUID, attempt: int, retries_left: int) -> None:
     """One delivery attempt, logged; raises when it should be tried again."""
     job = db.session.get(BulkJob, job_id)
-    if job is None or not job.callback_url:
+    if job is None or not job.callback_url or _taken(job):
         return
     body = json.dumps(event_payload(job), separators=(",", ":"))
     headers = signing.signed_headers(secrets_for(job), body, f"msg_job_{job.id.hex}")
@@ -111,6 +111,18 @@ def deliver(job_id: uuid.UUID, attempt: int, retries_left: int) -> None:
         raise NotificationRefused()
     _log_failure(log, answer.status, f"The receiver answered {answer.status}.", retries_left)
     raise outbound.DeliveryFailed(f"HTTP {answer.status}")
+
+
+def _taken(job: BulkJob) -> bool:
+    """Whether the receiver took the event of the job's current ending: a delivery job run again
+    (RQ retries one whose end it could not record, as after a worker lost with another node, and the
+    reconciler may queue one) sends nothing more. A job reopened and ended again is claimed anew."""
+    taken = select(WebhookDelivery.id).where(
+        WebhookDelivery.job_id == job.id,
+        WebhookDelivery.delivered.is_(True),
+        WebhookDelivery.created_at >= job.notification_claimed_at,
+    )
+    return job.notification_claimed_at is not None and db.session.scalar(taken.limit(1)) is not None
 
 
 def _log_failure(log: WebhookDelivery, status: int | None, error: str, retries_left: int) -> None:
