@@ -9,7 +9,7 @@ from webapp.imaging.reading import register_formats
 from webapp.providers import registry
 from webapp.queue import photo_queue, redis_connection
 from workers import jobs
-from workers.worker import PhotogateWorker
+from workers.worker import PhotogateJob, PhotogateWorker
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> None:
         worker = PhotogateWorker(
             [photo_queue()],
             connection=redis_connection(),
+            job_class=PhotogateJob,
             name=args.name,
             work_horse_killed_handler=jobs.work_horse_killed,
             worker_ttl=config["WORKER_TTL"],

@@ -22,7 +22,8 @@ import random
 from dataclasses import dataclass
 
 from rq import Worker
-from rq.executions import Execution
+from rq.executions import Execution, ExecutionRegistry
+from rq.job import Job
 from sqlalchemy.exc import SQLAlchemyError
 
 from webapp.services.banks import bank_index
@@ -43,6 +44,34 @@ class Horse:
     def close(self) -> None:
         for fd in (self.jobs, self.replies):
             os.close(fd)
+
+
+class LiveExecutions(ExecutionRegistry):
+    """A job's executions, less those whose record has expired (forgotten as they are found)."""
+
+    def get_executions(self, start: int = 0, end: int = -1) -> list[Execution]:
+        executions = []
+        for execution_id in self.get_execution_ids(start, end):
+            try:
+                executions.append(Execution.fetch(execution_id, self.job_id, self.connection))
+            except ValueError:  # RQ's "not found in Redis"
+                self.connection.zrem(self.key, execution_id)
+        return executions
+
+
+class PhotogateJob(Job):
+    """RQ's job, whose end does not trip on an execution a lost worker left.
+
+    RQ 3.0 lists an execution in its job's registry 60 s longer than it keeps the execution's record.
+    A worker killed mid-job (its node lost) leaves both; once the record has expired, ending the job's
+    next run (RQ's retry of the abandoned job, or the reconciler's) failed on fetching it: the run that
+    had succeeded counted as failed, its photo "nothing to do" on each retry, and the job ended on the
+    failed list (issue 24).
+    """
+
+    @property
+    def execution_registry(self) -> ExecutionRegistry:
+        return LiveExecutions(self.id, connection=self.connection)
 
 
 class PhotogateWorker(Worker):

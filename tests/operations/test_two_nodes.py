@@ -151,6 +151,9 @@ def test_a_node_lost_mid_batch_loses_nothing_and_does_nothing_twice(app, user, n
     assert all(finished.values()), f"a node processed no photo: {finished}"
     runs = Counter(itertools.chain(*finished.values()))
     assert (set(runs), max(runs.values())) == (sessions, 1)
+    # Nor did a photo's job end on the failed list, as an admin's queues page would show it.
+    failed = [job for job in queue.failed_job_registry.get_job_ids() if job.startswith("process-photo-")]
+    assert failed == []
 
     survivor.stop()
     assert survivor.running() == [] and lost.running() == []
