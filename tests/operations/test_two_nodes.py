@@ -25,9 +25,9 @@ PHOTOS = 24
 CLIENTS = 4
 TERMINAL = {"completed", "completed_with_errors", "failed", "cancelled"}
 OBJECTS = ("original.jpg", "thumbnail_original.jpg", "processed.avif", "thumbnail_processed.jpg")
-# Long enough for the reconciler to have queued a notification again if its delivery were not recorded.
 # The line a worker logs once it has finished a photo (webapp/services/photos/processing.py).
 PROCESSED = re.compile(r"photo processed .* session_id=(\S+)$", re.MULTILINE)
+# Long enough for the reconciler to have queued a notification again if its delivery were not recorded.
 DUPLICATE_WINDOW = int(FAST_FAILOVER["RECONCILE_AFTER"]) + 2 * int(FAST_FAILOVER["RECONCILE_EVERY"])
 
 
@@ -79,8 +79,7 @@ def ended(balancer: Balancer, token: str, job_id: str) -> dict | None:
 
 
 def test_a_node_lost_mid_batch_loses_nothing_and_does_nothing_twice(app, user, nodes, bucket_keys):
-    nodes, queue = nodes
-    survivor, lost = nodes
+    (survivor, lost), queue = nodes
     photos = [Photo(n, encoded(scene(n, (1200, 900)), "JPEG", quality=90)) for n in range(PHOTOS)]
     balancer = Balancer([survivor.base, lost.base])
     secret = balancer.call("GET", "/api/account/signing-secret", user.token).json()["secret"]
@@ -96,7 +95,8 @@ def test_a_node_lost_mid_batch_loses_nothing_and_does_nothing_twice(app, user, n
 
         with ThreadPoolExecutor(CLIENTS) as clients:
             answers = list(clients.map(send, photos[: PHOTOS // 2]))
-            wait_for(lambda: all(PROCESSED.search(node.log()) and busy(node, queue) for node in nodes), 60)
+            working = (survivor, lost)
+            wait_for(lambda: all(PROCESSED.search(node.log()) and busy(node, queue) for node in working), 60)
             rest = [clients.submit(send, photo) for photo in photos[PHOTOS // 2 :]]
             # While a request to it is unanswered: the balancer has to send that one again.
             wait_for(lambda: balancer.in_flight[lost.base], 10, interval=0.005)

@@ -27,9 +27,10 @@ from webapp.testing.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
-# A lost node's photos are queued again within about a minute and a half instead of several: RQ
-# keeps a dead worker's key JOB_MONITORING_INTERVAL + 60 s, then the reconciler (every
-# RECONCILE_EVERY) sees its photo, quiet for RECONCILE_AFTER, without a live job.
+# A lost node's photos are queued again ~61 s after it was lost rather than the defaults' 65-95 s:
+# RQ 3.0 keeps a dead worker's key and its execution JOB_MONITORING_INTERVAL + 60 s past its last
+# heartbeat whatever the settings, then RQ's cleanup (every MAINTENANCE_INTERVAL) or the reconciler
+# (every RECONCILE_EVERY) queues them; the reconciler removes its half-made uploads after RECONCILE_AFTER.
 FAST_FAILOVER = {
     "WORKER_TTL": "5",
     "JOB_MONITORING_INTERVAL": "1",
