@@ -10,8 +10,10 @@ does, and a user is made. Then two nodes start, each `flask --app wsgi up` (`mak
 `--workers` workers and a cron) with its own instance folder and port, and the settings that notice
 a lost node fast (webapp/testing/nodes.py's FAST_FAILOVER). `--clients` threads post the photos, one
 file per request at its upload order, to the nodes in turn as a load balancer would, sending a
-request that got no answer again to the other node. With `--kill`, once half the photos are answered,
-every process of the second node gets SIGKILL. The job is submitted and polled until it ends.
+request that got no answer again to the other node; with `--direct`, each file goes straight to the
+bucket instead, its presigned POST and its completion asked of the nodes in turn. With `--kill`, once
+half the photos are answered, every process of the second node gets SIGKILL. The job is submitted and
+polled until it ends.
 
 Printed: photos/s from the first upload to the job's end, and how many photos each node finished
 (the `photo processed` lines of its log); with `--kill`, the seconds from the kill to the job's end
@@ -23,6 +25,7 @@ The exit status is non-zero when any of those is not zero.
 """
 
 import argparse
+import hashlib
 import os
 import re
 import subprocess
@@ -42,6 +45,7 @@ from bench.system import BUCKET, EMAIL, PASSWORD, ROOT, backend
 from bench.throughput import TERMINAL, Photo, make_photos, multipart
 from webapp.testing.nodes import FAST_FAILOVER, FLASK, Balancer, running_nodes
 
+WAYS = {False: "through the web", True: "straight to the bucket"}
 PROCESSED = re.compile(r"photo processed .* session_id=(\S+)$", re.MULTILINE)
 DEQUEUED = re.compile(r"workers\.jobs\.process_photo\('([^']+)'\)")
 # What the reconciler needs to remove a half-made upload of the lost node: its age, then its next run.
@@ -63,6 +67,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="workers per node (default 2)")
     parser.add_argument("--clients", type=int, default=4, help="parallel upload clients (default 4)")
     parser.add_argument("--kill", action="store_true", help="SIGKILL the second node mid-batch")
+    parser.add_argument("--direct", action="store_true", help="send the files straight to the bucket")
     args = parser.parse_args()
     photos = make_photos(args.photos, {"jpeg": 1})
     with tempfile.TemporaryDirectory() as folder, backend("services") as env:
@@ -70,7 +75,8 @@ def main() -> int:
         token = prepare(env)
         with running_nodes(Path(folder), 2, env, args.workers) as nodes:
             balancer = Balancer([node.base for node in nodes])
-            run = send_batch(balancer, token, photos, args.clients, nodes[1].kill if args.kill else None)
+            kill = nodes[1].kill if args.kill else None
+            run = send_batch(balancer, token, photos, args.clients, kill, args.direct)
             time.sleep(CLEANUP_SECONDS if args.kill else 0)
             logs = [node.log() for node in nodes]
         figures = count(env, run, args.photos, logs)
@@ -92,22 +98,17 @@ def prepare(env: dict[str, str]) -> str:
     return created.stdout.split()[-1]
 
 
-def send_batch(balancer: Balancer, token: str, photos: list[Photo], clients: int, kill) -> dict:
+def send_batch(balancer: Balancer, token: str, photos: list[Photo], clients: int, kill, direct: bool) -> dict:
     """A job of the photos sent through the balancer (calling `kill` once half are answered), submitted
     and polled until it ends; what happened, with epoch times."""
     job_id = balancer.call("POST", "/api/bulk-nsfw/jobs", token, json={}).json()["job_id"]
-    bodies = [multipart(photo) for photo in photos]
     answered, killed_at, lock = [], [], threading.Lock()
+    send_one = (
+        _to_bucket(balancer, token, job_id) if direct else _through_web(balancer, token, job_id, photos)
+    )
 
-    def send(body: tuple[bytes, str]) -> requests.Response:
-        answer = balancer.send(
-            lambda base: requests.post(
-                f"{base}/api/bulk-nsfw/jobs/{job_id}/files",
-                data=body[0],
-                headers={"Authorization": f"Bearer {token}", "Content-Type": body[1]},
-                timeout=120,
-            )
-        )
+    def send(photo: Photo) -> requests.Response:
+        answer = send_one(photo)
         with lock:
             answered.append(answer)
             if kill and not killed_at and len(answered) >= len(photos) // 2:
@@ -117,7 +118,7 @@ def send_batch(balancer: Balancer, token: str, photos: list[Photo], clients: int
 
     started = time.time()
     with ThreadPoolExecutor(clients) as pool:
-        answers = list(pool.map(send, bodies))
+        answers = list(pool.map(send, photos))
     resent = balancer.resent
     balancer.call("POST", f"/api/bulk-nsfw/jobs/{job_id}/submit", token).raise_for_status()
     status_path = f"/api/bulk-nsfw/jobs/{job_id}"
@@ -125,12 +126,51 @@ def send_batch(balancer: Balancer, token: str, photos: list[Photo], clients: int
         time.sleep(0.5)
     return {
         "job": job,
-        "refused": sum(not answer.ok or bool(answer.json()["rejected"]) for answer in answers),
+        "refused": sum(not answer.ok or bool(answer.json().get("rejected")) for answer in answers),
         "started": started,
         "ended": time.time(),
         "killed": killed_at[0] if killed_at else None,
         "resent": resent,
     }
+
+
+def _through_web(balancer: Balancer, token: str, job_id: str, photos: list[Photo]):
+    """Each file in one request to a node, at its upload order."""
+    bodies = {photo.number: multipart(photo) for photo in photos}
+
+    def send(photo: Photo) -> requests.Response:
+        body, content_type = bodies[photo.number]
+        return balancer.send(
+            lambda base: requests.post(
+                f"{base}/api/bulk-nsfw/jobs/{job_id}/files",
+                data=body,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": content_type},
+                timeout=120,
+            )
+        )
+
+    return send
+
+
+def _to_bucket(balancer: Balancer, token: str, job_id: str):
+    """Each file straight to the bucket: its presigned POST and its completion asked of the nodes in turn."""
+
+    def send(photo: Photo) -> requests.Response:
+        declared = {
+            "filename": photo.name,
+            "size": len(photo.data),
+            "content_type": "image/jpeg",
+            "sha256": hashlib.sha256(photo.data).hexdigest(),
+            "upload_order": photo.number,
+        }
+        issued = balancer.call("POST", "/api/uploads", token, json={"job_id": job_id, "files": [declared]})
+        (upload,) = issued.json()["uploads"]
+        requests.post(
+            upload["url"], data=upload["fields"], files={"file": (photo.name, photo.data)}, timeout=120
+        )
+        return balancer.call("POST", upload["complete_url"], token)
+
+    return send
 
 
 def count(env: dict[str, str], run: dict, photos: int, logs: list[str]) -> dict[str, int]:
@@ -171,8 +211,9 @@ def report(args: argparse.Namespace, run: dict, figures: dict[str, int], logs: l
     """The figures, one a line; non-zero when a duplicate, a lost photo or a stray object was found."""
     job, seconds = run["job"], run["ended"] - run["started"]
     print(
-        f"\nphotogate on two nodes: {args.photos} photos (12 MP JPEG), {args.clients} clients,"
-        f" {args.workers} workers a node on {os.cpu_count()} cores; PostgreSQL, Redis and moto's S3"
+        f"\nphotogate on two nodes: {args.photos} photos (12 MP JPEG) {WAYS[args.direct]},"
+        f" {args.clients} clients, {args.workers} workers a node on {os.cpu_count()} cores;"
+        " PostgreSQL, Redis and moto's S3"
     )
     print(
         f"job: {job['status']}; {job['total']} photos, {job['processed']} processed, {job['failed']} failed;"
@@ -187,7 +228,7 @@ def report(args: argparse.Namespace, run: dict, figures: dict[str, int], logs: l
         print(
             f"node-b killed {run['killed'] - run['started']:.1f} s in, with {len(in_hand)} photos in hand;"
             f" the job ended {run['ended'] - run['killed']:.1f} s after the kill;"
-            f" {run['resent']} upload requests got no answer and went to the other node"
+            f" {run['resent']} requests got no answer and went to the other node"
         )
     for name, value in figures.items():
         print(f"{name + ':':<40} {value}")
