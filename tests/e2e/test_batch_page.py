@@ -1,5 +1,7 @@
 """A person uploads a batch through the page in a real browser and watches its job finish."""
 
+import time
+
 import pytest
 from playwright.sync_api import Route, expect
 
@@ -85,6 +87,11 @@ def test_the_page_offers_pause_while_uploading_and_a_new_batch_once_submitted(
     page.click("#batch-pause")
     expect(batch_controls(page)).to_have_text(["Resume"])
     page.click("#batch-pause")
+    # A file counts as uploading from its first request: let go only once all three wait on completion.
+    deadline = time.monotonic() + 30
+    while len(held) < 3 and time.monotonic() < deadline:
+        page.wait_for_timeout(50)  # Playwright calls the route handler while the page is waited on
+    assert len(held) == 3
     for route in held:
         route.continue_()
 

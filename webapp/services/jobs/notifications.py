@@ -117,12 +117,14 @@ def _taken(job: BulkJob) -> bool:
     """Whether the receiver took the event of the job's current ending: a delivery job run again
     (RQ retries one whose end it could not record, as after a worker lost with another node, and the
     reconciler may queue one) sends nothing more. A job reopened and ended again is claimed anew."""
+    if job.notification_claimed_at is None:
+        return False  # sent by hand (or by a test), never claimed: nothing of it can have been taken
     taken = select(WebhookDelivery.id).where(
         WebhookDelivery.job_id == job.id,
         WebhookDelivery.delivered.is_(True),
         WebhookDelivery.created_at >= job.notification_claimed_at,
     )
-    return job.notification_claimed_at is not None and db.session.scalar(taken.limit(1)) is not None
+    return db.session.scalar(taken.limit(1)) is not None
 
 
 def _log_failure(log: WebhookDelivery, status: int | None, error: str, retries_left: int) -> None:
