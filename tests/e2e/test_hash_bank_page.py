@@ -31,6 +31,7 @@ def test_a_resized_copy_of_a_photo_rejected_in_review_arrives_rejected_by_the_ba
 
     log_in(page, live_server, admin.email, admin.password)
     page.click("nav >> text=Review")
+    page.wait_for_load_state()  # htmx loaded: a click before it would submit the card's form as a page
     card = page.locator(f"#review-{original['virtual_image_id']}")
     card.locator('[data-verdict="rejected"]').click()
     expect(card).to_have_attribute("data-decided", "rejected")
