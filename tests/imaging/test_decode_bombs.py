@@ -17,7 +17,14 @@ import pytest
 import requests
 from PIL import Image
 
-from tests.support.factories import encoded, image_bytes, multi_picture_jpeg, upload, wait_until_terminal
+from tests.support.factories import (
+    encoded,
+    image_bytes,
+    multi_picture_jpeg,
+    upload,
+    wait_for,
+    wait_until_terminal,
+)
 from tests.support.processes import ROOT, start_worker, stop
 from webapp.imaging import UploadLimits, decode_budget, inspect_upload
 from webapp.imaging.jpeg import MAX_SCANS, JpegPicture, read_picture
@@ -169,6 +176,15 @@ def test_the_worker_fails_a_decode_over_its_budget_with_a_readable_reason(
     assert response.status_code == 202
     session_id = response.get_json()["session_id"]
     assert wait_until_terminal(app, session_id) == "failed"
-    photo = client.get(f"/api/photos/{session_id}", headers=user.headers).get_json()
+    # Its moderation ends `error` in the transaction after the photo's `failed`.
+    photo = wait_for(
+        lambda: (
+            (answer := client.get(f"/api/photos/{session_id}", headers=user.headers).get_json())[
+                "moderation"
+            ]["status"]
+            == "error"
+            and answer
+        ),
+        timeout=10,
+    )
     assert photo["error"] == f"The photo could not be processed: {reason}"
-    assert photo["moderation"]["status"] == "error"
