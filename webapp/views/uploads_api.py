@@ -1,7 +1,5 @@
 """Uploads straight to the bucket (/docs/api): what the server offers, presigned POSTs, completion."""
 
-import re
-
 from flask import Blueprint, current_app, jsonify
 from flask_login import current_user
 
@@ -12,6 +10,7 @@ from webapp.rate_limits import count_declared_files, limit_uploads
 from webapp.services.jobs import bulk_jobs
 from webapp.services.photos import direct_uploads
 from webapp.services.photos.uploads import MAX_FILENAME_LENGTH, display_filename
+from webapp.views.bulk_api import MAX_FILE_SIZE, SHA256_HEX
 from webapp.views.describe import refused_file
 from webapp.views.params import (
     MAX_NAME_LENGTH,
@@ -28,7 +27,6 @@ blueprint = Blueprint("uploads_api", __name__, url_prefix="/api/uploads")
 
 # A batch page asks for a few at a time; a client with thousands asks in several requests.
 MAX_DECLARED_FILES = 1000
-SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 FILE_FIELDS = ("filename", "size", "content_type", "sha256", "upload_order")
 
 
@@ -109,7 +107,7 @@ def _declared_files(body: dict) -> list[direct_uploads.DeclaredFile]:
             raise InvalidField(f"'files[{number}]' must be an object.")
         try:
             known_fields(file, FILE_FIELDS)
-            size = int_field(file, "size", 0, 2**53 - 1)
+            size = int_field(file, "size", 0, MAX_FILE_SIZE)
             sha256 = (string_field(file, "sha256", 64) or "").lower()
             content_type = string_field(file, "content_type", 100)
             order = int_field(file, "upload_order", 0, MAX_UPLOAD_ORDER)
